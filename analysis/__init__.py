@@ -1,0 +1,1 @@
+"""Models, tables, figures and the report, fitted from the warehouse's marts."""

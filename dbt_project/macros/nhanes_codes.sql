@@ -1,0 +1,36 @@
+{#- NHANES answer codes: 7/9, 77/99, 777/999 (refused / don't know) are never numbers. -#}
+
+{% macro yes_no(column) -%}
+    case {{ column }} when 1 then true when 2 then false end
+{%- endmacro %}
+
+{% macro refused_or_dont_know(column) -%}
+    coalesce({{ column }} in (7, 9), false)
+{%- endmacro %}
+
+{% macro known_code(column, codes) -%}
+    case when {{ column }} in ({{ codes | join(', ') }}) then cast({{ column }} as integer) end
+{%- endmacro %}
+
+{% macro not_special(column, special=(7777, 9999)) -%}
+    case when {{ column }} not in ({{ special | join(', ') }}) then {{ column }} end
+{%- endmacro %}
+
+{#- DMDMARTL (2013-2014) to the DMDMARTZ groups of 2017-2020. -#}
+{% macro harmonise_marital(column) -%}
+    case
+        when {{ column }} in (1, 6) then 1
+        when {{ column }} in (2, 3, 4) then 2
+        when {{ column }} = 5 then 3
+    end
+{%- endmacro %}
+
+{#- WHO bone status from a T-score (study 1: osteoporosis at T <= -2.5). -#}
+{% macro bone_status(tscore) -%}
+    case
+        when {{ tscore }} is null then null
+        when {{ tscore }} <= -2.5 then 'osteoporosis'
+        when {{ tscore }} <= -1 then 'osteopenia'
+        else 'normal'
+    end
+{%- endmacro %}

@@ -1,0 +1,38 @@
+-- Peng et al. 2025 inclusion flow: one row per step, from every participant of both
+-- cycles down to the analytic cohort (the last row).
+{%- set sites = var('required_bmd_sites') | join(', ') | replace('_', ' ') %}
+{%- set steps = [
+    ('all_participants', 'All participants of NHANES 2013-2014 and 2017-March 2020 (DEMO_H, P_DEMO)', 'true'),
+    ('women', 'Women (RIAGENDR = 2)', 'passes_step_2'),
+    ('aged_50_plus', 'Aged 50 years or more (RIDAGEYR >= 50)', 'passes_step_3'),
+    ('postmenopausal', 'Postmenopausal under rule "' ~ var('postmenopausal_rule') ~ '"', 'passes_step_4'),
+    ('all_five_metals', 'Blood lead, cadmium, mercury, selenium and manganese all measured (PBCD)', 'passes_step_5'),
+    ('bmd_all_sites', 'BMD measured at: ' ~ sites ~ ' (DXXFEM, DXXSPN)', 'passes_step_6'),
+    ('complete_covariates', 'BMI, education, marital status, smoking, hypertension, diabetes, parental osteoporosis and previous fracture known', 'passes_step_7'),
+] %}
+with eligibility as (select * from {{ ref('int_metals_op_eligibility') }}),
+
+counts as (
+    {%- for name, rule, flag in steps %}
+    select
+        {{ loop.index }} as step_order,
+        '{{ name }}' as step,
+        '{{ rule | replace("'", "''") }}' as rule,
+        count(*) filter (where {{ flag }}) as n_remaining,
+        count(*) filter (where {{ flag }} and has_osteoporosis) as n_osteoporosis
+    from eligibility
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+)
+
+select
+    step_order,
+    step,
+    rule,
+    n_remaining,
+    coalesce(lag(n_remaining) over (order by step_order) - n_remaining, 0) as n_excluded,
+    n_osteoporosis
+from counts
+order by step_order

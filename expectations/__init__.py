@@ -1,0 +1,1 @@
+"""Great Expectations file-context root and the data-quality runner."""

@@ -1,0 +1,1 @@
+"""NHANES SAS transport files into the DuckDB ``raw`` schema, with provenance."""

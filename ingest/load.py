@@ -1,0 +1,273 @@
+"""Load catalogued XPT files into the warehouse's ``raw`` schema with their provenance.
+
+One table per file (``raw.demo_h``), plus ``raw._files`` (where each table came from)
+and ``raw._columns`` (the SAS labels: a codebook to query). A file whose sha256 is the
+one already loaded is skipped. Study tables with no file yet get an empty placeholder
+with the official columns, so that dbt can always build and the inclusion flow shows
+where data is missing rather than failing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from ingest.catalog import load_catalog, load_columns
+from ingest.discover import SYNTHETIC_LABEL_PREFIX, Found, find_files, synthetic_marker
+from ingest.xpt import XptFile, read_xpt, sha256_of
+from nhanes_bone.duck import atomic_rebuild, connect_read_only, connect_writer
+
+FILES_DDL = """
+create table if not exists raw._files (
+    table_name varchar primary key,
+    file_name varchar,
+    cycle varchar,
+    component varchar,
+    source varchar,
+    sha256 varchar,
+    size_bytes bigint,
+    n_rows bigint,
+    n_columns integer,
+    sas_table_name varchar,
+    sas_file_label varchar,
+    sas_created_at timestamp,
+    loaded_at timestamp with time zone,
+    is_synthetic boolean,
+    synthetic_generator varchar,
+    catalog_sha256 varchar,
+    sha256_matches_catalog boolean,
+    catalog_rows bigint,
+    rows_match_catalog boolean
+)"""
+COLUMNS_DDL = """
+create table if not exists raw._columns (
+    table_name varchar,
+    position integer,
+    column_name varchar,
+    label varchar,
+    type varchar,
+    is_placeholder boolean
+)"""
+
+
+@dataclass
+class FileResult:
+    table: str
+    status: str  # loaded | skipped | placeholder
+    path: Path | None = None
+    rows: int | None = None
+    columns: int | None = None
+    size: int | None = None
+    is_synthetic: bool | None = None
+    sha256_matches_catalog: bool | None = None
+    note: str = ""
+
+
+@dataclass
+class IngestReport:
+    warehouse: Path
+    results: list[FileResult] = field(default_factory=list)
+    unknown_files: list[Path] = field(default_factory=list)
+    rebuilt: bool = False
+
+    def count(self, status: str) -> int:
+        return sum(r.status == status for r in self.results)
+
+
+def warehouse_state(warehouse: Path) -> tuple[dict[str, str], set[str]]:
+    """``table → sha256`` of the files already loaded, and every table in ``raw``."""
+    if not warehouse.exists():
+        return {}, set()
+    con = connect_read_only(warehouse)
+    try:
+        tables = {
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema='raw'"
+            ).fetchall()
+        }
+        if "_files" not in tables:
+            return {}, tables
+        return dict(con.execute("select table_name, sha256 from raw._files").fetchall()), tables
+    finally:
+        con.close()
+
+
+def _provenance_row(x: XptFile, loaded_at: datetime, synthetic: dict | None) -> dict:
+    entry = x.entry
+    is_synthetic = synthetic is not None or (x.sas_file_label or "").upper().startswith(
+        SYNTHETIC_LABEL_PREFIX
+    )
+    return {
+        "table_name": entry.raw_table,
+        "file_name": x.path.name,
+        "cycle": entry.cycle,
+        "component": entry.component,
+        "source": str(x.path.resolve()),
+        "sha256": x.sha256,
+        "size_bytes": x.size,
+        "n_rows": len(x.frame),
+        "n_columns": x.frame.shape[1],
+        "sas_table_name": x.sas_table_name,
+        "sas_file_label": x.sas_file_label,
+        "sas_created_at": x.sas_created_at,
+        "loaded_at": loaded_at,
+        "is_synthetic": is_synthetic,
+        "synthetic_generator": (synthetic or {}).get("generator"),
+        "catalog_sha256": entry.sha256,
+        "sha256_matches_catalog": None if entry.sha256 is None else x.sha256 == entry.sha256,
+        "catalog_rows": entry.expected_rows,
+        "rows_match_catalog": None if entry.expected_rows is None else len(x.frame) == entry.expected_rows,
+    }
+
+
+def _write_table(con: duckdb.DuckDBPyConnection, x: XptFile, provenance: dict) -> None:
+    table = x.entry.raw_table
+    frame = x.frame
+    con.register("incoming", frame)
+    con.execute(f'create or replace table raw."{table}" as select * from incoming')
+    con.unregister("incoming")
+    con.execute("delete from raw._files where table_name = ?", [table])
+    con.execute("delete from raw._columns where table_name = ?", [table])
+    prov = pd.DataFrame([provenance])
+    con.register("prov", prov)
+    con.execute("insert into raw._files by name select * from prov")
+    con.unregister("prov")
+    cols = pd.DataFrame(
+        {
+            "table_name": table,
+            "position": range(1, frame.shape[1] + 1),
+            "column_name": list(frame.columns),
+            "label": [x.labels.get(c) for c in frame.columns],
+            "type": [x.types[c] for c in frame.columns],
+            "is_placeholder": False,
+        }
+    )
+    con.register("cols", cols)
+    con.execute("insert into raw._columns by name select * from cols")
+    con.unregister("cols")
+
+
+def _write_placeholders(con: duckdb.DuckDBPyConnection, present: set[str]) -> list[str]:
+    """Empty tables, with the official columns, for study tables not loaded from a file."""
+    made = []
+    specs = load_columns()
+    for entry in load_catalog().values():
+        if not entry.is_study_table or entry.table in present or entry.table not in specs:
+            continue
+        exists = con.execute(
+            "select count(*) from raw._files where table_name = ?", [entry.raw_table]
+        ).fetchone()[0]
+        if exists:
+            continue
+        cols = ", ".join(
+            f'"{c.name}" {"varchar" if c.type == "character" else "double"}' for c in specs[entry.table]
+        )
+        con.execute(f'create or replace table raw."{entry.raw_table}" ({cols})')
+        con.execute("delete from raw._columns where table_name = ?", [entry.raw_table])
+        for i, c in enumerate(specs[entry.table], 1):
+            con.execute(
+                "insert into raw._columns values (?, ?, ?, ?, ?, true)",
+                [entry.raw_table, i, c.name, c.label, c.type],
+            )
+        made.append(entry.table)
+    return made
+
+
+Progress = Callable[[str, int, int], None]
+
+
+def ingest(
+    data_dir: Path,
+    warehouse: Path,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+    build_into: Path | None = None,
+) -> IngestReport:
+    """Load every new or changed catalogued file under ``data_dir``.
+
+    ``build_into``: load into this (already private) file instead of making an atomic
+    copy of ``warehouse`` — used when ingest is one step of a larger atomic build.
+    """
+    found, unknown = find_files(data_dir)
+    report = IngestReport(warehouse=warehouse, unknown_files=unknown)
+    known, tables = warehouse_state(build_into or warehouse)
+    plan: list[tuple[Found, str]] = []
+    for table, f in sorted(found.items()):
+        digest = sha256_of(f.path)
+        if not force and known.get(f.entry.raw_table) == digest:
+            report.results.append(
+                FileResult(table, "skipped", f.path, note="unchanged sha256, already loaded")
+            )
+        else:
+            plan.append((f, digest))
+    placeholders_needed = {
+        e.table
+        for e in load_catalog().values()
+        if e.is_study_table and e.raw_table not in tables and e.table not in found and e.table in load_columns()
+    }
+    if not plan and not placeholders_needed and warehouse.exists() and build_into is None:
+        return report
+
+    def build(target: Path) -> None:
+        con = connect_writer(target)
+        try:
+            con.execute("create schema if not exists raw")
+            con.execute(FILES_DDL)
+            con.execute(COLUMNS_DDL)
+            loaded_at = datetime.now(UTC)
+            for i, (f, digest) in enumerate(plan):
+                if progress:
+                    progress(f.entry.table, i, len(plan))
+                x = read_xpt(f.path, f.entry, sha256=digest)
+                synthetic = synthetic_marker(f.path)
+                prov = _provenance_row(x, loaded_at, synthetic)
+                _write_table(con, x, prov)
+                report.results.append(
+                    FileResult(
+                        f.entry.table,
+                        "loaded",
+                        f.path,
+                        rows=len(x.frame),
+                        columns=x.frame.shape[1],
+                        size=x.size,
+                        is_synthetic=prov["is_synthetic"],
+                        sha256_matches_catalog=prov["sha256_matches_catalog"],
+                        note=_note(prov),
+                    )
+                )
+                del x
+            if progress:
+                progress("", len(plan), len(plan))
+            for table in _write_placeholders(con, set(found)):
+                report.results.append(
+                    FileResult(table, "placeholder", note="no file: empty table with the official columns")
+                )
+            con.execute("checkpoint")
+        finally:
+            con.close()
+
+    if build_into is not None:
+        build(build_into)
+    else:
+        with atomic_rebuild(warehouse) as work:
+            build(work)
+    report.rebuilt = True
+    return report
+
+
+def _note(prov: dict) -> str:
+    if prov["is_synthetic"]:
+        return "SYNTHETIC"  # a synthetic file is not expected to match CDC's bytes or rows
+    notes = []
+    if prov["sha256_matches_catalog"] is False:
+        notes.append("sha256 differs from the catalog's")
+    if prov["rows_match_catalog"] is False:
+        notes.append(f"{prov['n_rows']} rows, catalog says {prov['catalog_rows']}")
+    return "; ".join(notes)

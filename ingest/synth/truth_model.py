@@ -1,0 +1,93 @@
+"""The planted truth of the synthetic twin, in one place.
+
+Study 1: among women aged 50+, osteoporosis follows a logistic model
+``logit P(OP) = intercept + Σ β·x`` in covariates coded as the analysis codes them
+(age in years, BMI group, race, parental OP, previous fracture, ever smoked, diabetes)
+plus cadmium (harmful) and selenium (protective) quartile effects, quartiles cut within
+the analytic cohort. Lead, mercury and manganese have no effect; hypertension,
+education and marital status have none either. The lowest T-score is built so that
+``lowest T ≤ -2.5`` exactly when the logistic latent variable is ≥ 0.
+
+Study 2: in men, hemoglobin raises total-hip and femoral-neck BMD (g/cm² per g/dL);
+in women it has no effect.
+
+The T-score reference values are the generator's own copy of STUDY.md's defaults, not
+read from the warehouse's seed, so that a wrong seed cannot agree with itself.
+"""
+
+from __future__ import annotations
+
+import math
+
+# (mean, sd) g/cm², non-Hispanic white women 20-29 (Looker 1998; spine: STUDY.md default)
+TSCORE_REFERENCE = {
+    "total_femur": (0.942, 0.122),
+    "femoral_neck": (0.858, 0.120),
+    "lumbar_spine": (1.047, 0.110),
+}
+OP_THRESHOLD = -2.5
+
+METALS = ("lead", "cadmium", "mercury", "selenium", "manganese")
+
+STUDY1 = {
+    "intercept": -4.8,
+    "age_per_year": 0.05,
+    "bmi_group": {"<25": 0.8, "25-30": 0.0, ">=30": -0.9},
+    "race": {
+        "mexican_american": -0.2,
+        "other_hispanic": 0.0,
+        "non_hispanic_white": 0.0,
+        "non_hispanic_black": -1.0,
+        "other_race": 0.5,
+    },
+    "parental_osteoporosis": 0.5,
+    "previous_fracture": 0.4,
+    "ever_smoked": 0.25,
+    "diabetes": -0.3,
+    "hypertension": 0.0,
+    "quartile_log_or": {
+        "cadmium": {"2": math.log(1.4), "3": math.log(1.7), "4": math.log(2.2)},
+        "selenium": {"2": math.log(0.55), "3": math.log(0.45), "4": math.log(0.5)},
+        "lead": {"2": 0.0, "3": 0.0, "4": 0.0},
+        "mercury": {"2": 0.0, "3": 0.0, "4": 0.0},
+        "manganese": {"2": 0.0, "3": 0.0, "4": 0.0},
+    },
+    # lowest T-score = -2.5 - scale × latent, latent = linear predictor + logistic noise
+    "latent_to_tscore_scale": 0.4,
+}
+
+# Men, and women under 50 (DXA from 40 in 2013-2014): a plausible baseline, not a claim.
+OTHERS = {"men_intercept": -7.3, "women_under_50_intercept": -6.5, "age_per_year": 0.05}
+
+STUDY2 = {
+    "hemoglobin_bmd_slope_g_cm2_per_g_dl": {
+        "men": {"total_femur": 0.0079, "femoral_neck": 0.0064, "lumbar_spine": 0.0},
+        "women": {"total_femur": 0.0, "femoral_neck": 0.0, "lumbar_spine": 0.0},
+    },
+    "hemoglobin_centre_g_dl": {"men": 14.3, "women": 13.1},
+}
+
+# Log-normal blood metals among women 50+: medians and log-SDs from Peng et al. Table 2's
+# quartile cut-points (median = Q2 upper bound; log-SD = ln(Q3/Q1) / 1.349).
+METAL_WOMEN_50 = {
+    "lead": (1.16, math.log(1.66 / 0.77) / 1.349),
+    "cadmium": (0.38, math.log(0.61 / 0.25) / 1.349),
+    "mercury": (0.83, math.log(1.70 / 0.39) / 1.349),
+    "selenium": (185.67, math.log(201.84 / 172.07) / 1.349),
+    "manganese": (9.30, math.log(11.41 / 7.49) / 1.349),
+}
+CADMIUM_SMOKING_LOG_SHIFT = 0.45
+
+
+def as_json() -> dict:
+    """The truth as written to TRUTH.json."""
+    return {
+        "study1_logistic_model": STUDY1,
+        "others_baseline": OTHERS,
+        "study2_hemoglobin": STUDY2,
+        "tscore_reference": {k: {"mean": m, "sd": s} for k, (m, s) in TSCORE_REFERENCE.items()},
+        "metal_distribution_women_50_plus": {
+            k: {"median": m, "log_sd": s} for k, (m, s) in METAL_WOMEN_50.items()
+        },
+        "cadmium_log_shift_ever_smokers": CADMIUM_SMOKING_LOG_SHIFT,
+    }

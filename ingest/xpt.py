@@ -1,0 +1,124 @@
+"""Read one SAS transport (XPT v5) file and check it is what its name promises.
+
+pyreadstat reads a truncated XPT without complaint (it returns the rows it found), so
+the byte layout is checked here: XPT v5 is a sequence of 80-byte records and the
+observations are fixed-width rows padded with blanks to the record boundary.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import pyreadstat
+
+from ingest.catalog import CatalogEntry
+from ingest.errors import IngestError
+
+RECORD = 80
+LIBRARY_HEADER = b"HEADER RECORD*******LIBRARY HEADER RECORD!!!!!!!"
+OBS_HEADER = b"HEADER RECORD*******OBS     HEADER RECORD!!!!!!!"
+
+
+@dataclass
+class XptFile:
+    path: Path
+    entry: CatalogEntry
+    frame: pd.DataFrame
+    labels: dict[str, str]
+    types: dict[str, str]  # numeric | character
+    sas_table_name: str
+    sas_file_label: str | None
+    sas_created_at: datetime | None
+    sha256: str
+    size: int
+
+
+def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check_layout(path: Path, raw: bytes, row_length: int) -> None:
+    if len(raw) % RECORD:
+        raise IngestError(
+            path,
+            f"truncated XPT file: its size ({len(raw)} bytes) is not a whole number of "
+            f"{RECORD}-byte records",
+        )
+    at = raw.find(OBS_HEADER)
+    if at < 0:
+        raise IngestError(path, "truncated XPT file: no observation header record")
+    data = raw[at + RECORD :]
+    if row_length and len(data) % row_length:
+        tail = data[len(data) - len(data) % row_length :]
+        if tail.strip(b" "):
+            raise IngestError(
+                path,
+                f"truncated XPT file: the last observation is incomplete "
+                f"({len(tail)} of {row_length} bytes)",
+            )
+
+
+def read_xpt(path: Path, entry: CatalogEntry, sha256: str | None = None) -> XptFile:
+    """Read and validate ``path`` as the catalogued table ``entry``.
+
+    ``sha256`` may be passed when the caller already hashed the file.
+    """
+    raw = path.read_bytes()
+    if not raw.startswith(LIBRARY_HEADER):
+        raise IngestError(path, "not a SAS transport (XPT v5) file: the library header record is missing")
+    try:
+        frame, meta = pyreadstat.read_xport(str(path))
+    except Exception as exc:  # pyreadstat raises its own ReadstatError, and others on garbage
+        raise IngestError(path, f"not a readable SAS transport (XPT) file ({exc})") from exc
+    widths = getattr(meta, "variable_storage_width", {}) or {}
+    _check_layout(path, raw, sum(int(widths.get(c, 8)) for c in meta.column_names))
+
+    if (meta.table_name or "").upper() != entry.table.upper():
+        raise IngestError(
+            path,
+            f"the XPT table inside is named {meta.table_name!r}, but the file name says "
+            f"{entry.table!r}; rename the file or check its origin",
+        )
+    missing = [c for c in entry.required_columns if c not in frame.columns]
+    if missing:
+        raise IngestError(
+            path,
+            f"required column(s) {', '.join(missing)} missing from {entry.table} "
+            f"(expected at least: {', '.join(entry.required_columns)})",
+        )
+    if "SEQN" in frame.columns:
+        dup = frame["SEQN"][frame["SEQN"].duplicated()]
+        if len(dup):
+            shown = ", ".join(str(int(v)) for v in dup.unique()[:5])
+            raise IngestError(
+                path,
+                f"duplicate SEQN in {entry.table}: {len(dup)} repeated value(s), e.g. {shown}; "
+                "NHANES files have one row per participant",
+            )
+        if frame["SEQN"].isna().any():
+            raise IngestError(path, f"missing SEQN in {entry.table}: every row needs a participant id")
+
+    types = {
+        name: ("character" if meta.readstat_variable_types.get(name) == "string" else "numeric")
+        for name in meta.column_names
+    }
+    return XptFile(
+        path=path,
+        entry=entry,
+        frame=frame,
+        labels=dict(zip(meta.column_names, meta.column_labels)),
+        types=types,
+        sas_table_name=meta.table_name,
+        sas_file_label=meta.file_label,
+        sas_created_at=meta.creation_time,
+        sha256=sha256 or hashlib.sha256(raw).hexdigest(),
+        size=len(raw),
+    )

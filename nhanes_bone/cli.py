@@ -1,0 +1,238 @@
+"""The ``nhanes-bone`` command: one sub-command per job.
+
+Every command prints a clear one-line error (no traceback) for problems with the
+input — the file or table, and what was expected — and exits non-zero.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from nhanes_bone import settings
+
+app = typer.Typer(
+    help="NHANES bone-health warehouse: ingest XPT files into DuckDB, build it with dbt, "
+    "check it, analyse it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+DataDirOpt = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Folder searched (with subfolders) for NHANES .xpt files [env NHANES_DATA_DIR; default data/raw]."),
+]
+WarehouseOpt = Annotated[
+    Path | None,
+    typer.Option("--warehouse", help="DuckDB warehouse file [env WAREHOUSE; default warehouse/nhanes.duckdb]."),
+]
+
+
+@contextlib.contextmanager
+def clear_errors() -> Iterator[None]:
+    """Turn the project's known error types into one red line and exit code 1."""
+    from ingest.errors import IngestError
+    from ingest.fetch import FetchError
+    from nhanes_bone.dbt import DbtError
+    from nhanes_bone.duck import WarehouseError
+
+    try:
+        yield
+    except (IngestError, WarehouseError, DbtError, FetchError, ValueError) as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
+def _ingest_progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]ingest[/] {task.description:<10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+def _print_ingest_report(report) -> None:
+    table = Table(title=f"raw schema of {report.warehouse}", show_lines=False)
+    for col in ("table", "status", "rows", "columns", "MB", "synthetic", "sha256 vs catalog", "note"):
+        table.add_column(col)
+    for r in sorted(report.results, key=lambda r: r.table):
+        check = {True: "match", False: "differs", None: "-"}[r.sha256_matches_catalog]
+        table.add_row(
+            r.table,
+            r.status,
+            "" if r.rows is None else f"{r.rows:,}",
+            "" if r.columns is None else str(r.columns),
+            "" if r.size is None else f"{r.size / 1e6:.1f}",
+            {True: "yes", False: "no", None: ""}[r.is_synthetic],
+            check if r.status == "loaded" and not r.is_synthetic else "",
+            r.note,
+        )
+    console.print(table)
+    console.print(
+        f"{report.count('loaded')} loaded, {report.count('skipped')} skipped (unchanged), "
+        f"{report.count('placeholder')} placeholder(s) for study tables with no file"
+        + ("" if report.rebuilt else "; nothing to do, warehouse unchanged")
+    )
+    for path in report.unknown_files:
+        console.print(f"[yellow]not in the catalog, ignored:[/] {path}")
+
+
+def run_ingest(data_dir: Path, warehouse: Path, force: bool, build_into: Path | None = None):
+    from ingest.load import ingest as do_ingest
+
+    with _ingest_progress() as progress:
+        task = progress.add_task("", total=None)
+
+        def tick(table: str, done: int, total: int) -> None:
+            progress.update(task, description=table, completed=done, total=total)
+
+        report = do_ingest(data_dir, warehouse, force=force, progress=tick, build_into=build_into)
+    _print_ingest_report(report)
+    return report
+
+
+@app.command()
+def ingest(
+    data_dir: DataDirOpt = None,
+    warehouse: WarehouseOpt = None,
+    force: Annotated[bool, typer.Option(help="Reload files even when their sha256 is unchanged.")] = False,
+) -> None:
+    """Load every catalogued NHANES .xpt file under the data folder into the raw schema."""
+    with clear_errors():
+        run_ingest(settings.data_dir(data_dir), settings.warehouse_path(warehouse), force)
+
+
+@app.command()
+def fetch(
+    data_dir: DataDirOpt = None,
+    tables: Annotated[str, typer.Option(help="'study' (both studies' files), 'all', or names like DEMO_H,P_PBCD.")] = "study",
+    base_url: Annotated[str | None, typer.Option(help="Another server with CDC's layout (<base>/<year>/DataFiles/<FILE>.xpt).")] = None,
+    retries: Annotated[int, typer.Option(help="Attempts per file.")] = 3,
+    timeout: Annotated[float, typer.Option(help="Seconds before a stalled connection is abandoned.")] = 60.0,
+) -> None:
+    """Download missing catalogued files from CDC into the data folder (cached, checked, atomic)."""
+    from ingest.fetch import OfflineError, fetch as do_fetch, offline_message, wanted_entries
+
+    target = settings.data_dir(data_dir)
+    with clear_errors():
+        entries = wanted_entries(tables)
+
+        def show(result) -> None:
+            style = {"cached": "dim", "downloaded": "green", "failed": "red"}[result.status]
+            console.print(f"[{style}]{result.status:<10}[/] {result.table} {result.detail}")
+
+        try:
+            results = do_fetch(entries, target, base_url=base_url, retries=retries, timeout=timeout, on_result=show)
+        except OfflineError as exc:
+            from ingest.discover import find_files
+
+            present = find_files(target)[0] if target.is_dir() else {}
+            missing = [e.table for e in entries if e.table not in present]
+            err.print(offline_message(missing, target, str(exc)), highlight=False)
+            raise typer.Exit(2) from None
+    failed = [r for r in results if r.status == "failed"]
+    console.print(
+        f"{sum(r.status == 'downloaded' for r in results)} downloaded, "
+        f"{sum(r.status == 'cached' for r in results)} already present, {len(failed)} failed"
+    )
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def synth(
+    out: Annotated[Path, typer.Option(help="Folder to write the synthetic XPT files, SYNTHETIC.json and TRUTH.json.")] = Path("data/synthetic"),
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives byte-identical files.")] = 20250101,
+    scale: Annotated[float, typer.Option(help="Multiply the number of participants (10 and 100 for performance tests).")] = 1.0,
+) -> None:
+    """Write the synthetic NHANES twin (SYNTHETIC data with a planted truth)."""
+    from ingest.synth import synthesize
+
+    with clear_errors():
+        with console.status(f"generating synthetic NHANES (seed {seed}, scale {scale})"):
+            truth = synthesize(out, seed=seed, scale=scale)
+    expected = truth["study1_expected"]
+    console.print(
+        f"[bold yellow]SYNTHETIC[/] twin written to {out}: {len(truth['table_rows'])} files; "
+        f"expected cohort {expected['cohort_n']} with {expected['cohort_osteoporosis_n']} osteoporosis "
+        f"(TRUTH.json)"
+    )
+
+
+def _parse_vars(values: list[str] | None) -> dict:
+    parsed = {}
+    for item in values or []:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise ValueError(f"--var expects NAME=VALUE, got {item!r}")
+        try:
+            parsed[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            parsed[key] = raw
+    return parsed
+
+
+VarOpt = Annotated[
+    list[str] | None,
+    typer.Option("--var", help="A dbt var as NAME=VALUE (JSON values allowed), e.g. --var spine_reference=looker_1998; repeatable."),
+]
+
+
+@app.command()
+def transform(warehouse: WarehouseOpt = None, var: VarOpt = None) -> None:
+    """Run `dbt build` (models, seeds, tests) on the warehouse, swapped in only on success."""
+    from nhanes_bone.dbt import run_dbt
+    from nhanes_bone.duck import atomic_rebuild
+
+    path = settings.warehouse_path(warehouse)
+    with clear_errors():
+        if not path.exists():
+            raise ValueError(f"{path}: no warehouse to transform; run `nhanes-bone ingest` first")
+        with atomic_rebuild(path) as work:
+            run_dbt(["build"], work, _parse_vars(var))
+
+
+@app.command()
+def build(data_dir: DataDirOpt = None, warehouse: WarehouseOpt = None, var: VarOpt = None) -> None:
+    """Ingest, then `dbt build`, as one step: the warehouse is replaced only if both succeed."""
+    from nhanes_bone.dbt import run_dbt
+    from nhanes_bone.duck import atomic_rebuild
+
+    path = settings.warehouse_path(warehouse)
+    with clear_errors():
+        with atomic_rebuild(path) as work:
+            run_ingest(settings.data_dir(data_dir), path, force=False, build_into=work)
+            run_dbt(["build"], work, _parse_vars(var))
+    console.print(f"[green]warehouse built:[/] {path}")
+
+
+@app.command()
+def docs(warehouse: WarehouseOpt = None) -> None:
+    """Generate the dbt docs site (lineage, columns and their NHANES provenance)."""
+    from nhanes_bone.dbt import run_dbt
+
+    with clear_errors():
+        run_dbt(["docs", "generate"], settings.warehouse_path(warehouse))
+    console.print(f"docs in {settings.DBT_PROJECT_DIR / 'target'}; serve with `make docs-serve`")
+
+
+def main() -> None:  # pragma: no cover - console-script entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
