@@ -1,0 +1,79 @@
+# nhanes-bone — `make` prints this help. Variables can be set on the command line
+# (make warehouse WAREHOUSE=build/test.duckdb) or in the environment.
+
+PYTHON          ?= python3
+VENV            ?= .venv
+NHANES_DATA_DIR ?= data/raw
+WAREHOUSE       ?= warehouse/nhanes.duckdb
+DEMO_DATA_DIR   ?= data/synthetic
+DEMO_WAREHOUSE  ?= warehouse/demo.duckdb
+SEED            ?= 20250101
+PYTEST_ARGS     ?=
+
+export NHANES_DATA_DIR WAREHOUSE
+export DBT_SEND_ANONYMOUS_USAGE_STATS = false
+export GX_ANALYTICS_ENABLED = false
+
+BIN   := $(VENV)/bin
+CLI   := $(BIN)/nhanes-bone
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install warehouse demo synth ingest fetch test lint format bench docs docs-serve clean
+
+help: ## Show this help
+	@echo "nhanes-bone: NHANES bone-health warehouse (DuckDB + dbt)"
+	@echo
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+	@echo
+	@echo "Variables: NHANES_DATA_DIR=$(NHANES_DATA_DIR) WAREHOUSE=$(WAREHOUSE) PYTHON=$(PYTHON) VENV=$(VENV)"
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the project with its locked dependencies
+
+warehouse: $(STAMP) ## Ingest NHANES_DATA_DIR and dbt build into WAREHOUSE (swapped in only on success)
+	$(CLI) build --data-dir "$(NHANES_DATA_DIR)" --warehouse "$(WAREHOUSE)"
+
+ingest: $(STAMP) ## Only load new/changed XPT files into WAREHOUSE's raw schema
+	$(CLI) ingest --data-dir "$(NHANES_DATA_DIR)" --warehouse "$(WAREHOUSE)"
+
+fetch: $(STAMP) ## Download missing study files from CDC into NHANES_DATA_DIR (needs internet)
+	$(CLI) fetch --data-dir "$(NHANES_DATA_DIR)"
+
+$(DEMO_DATA_DIR)/TRUTH.json: | $(STAMP)
+	$(CLI) synth --out "$(DEMO_DATA_DIR)" --seed $(SEED)
+
+synth: $(DEMO_DATA_DIR)/TRUTH.json ## Write the SYNTHETIC twin to DEMO_DATA_DIR (once)
+
+demo: $(STAMP) $(DEMO_DATA_DIR)/TRUTH.json ## Offline end to end on the SYNTHETIC twin: synth → ingest → dbt build
+	$(CLI) build --data-dir "$(DEMO_DATA_DIR)" --warehouse "$(DEMO_WAREHOUSE)"
+	@echo "demo warehouse (SYNTHETIC data): $(DEMO_WAREHOUSE)"
+
+test: $(STAMP) ## Run the test suite (unit, integration on real and synthetic data)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP) ## ruff format and autofix
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP) ## Benchmarks: ingest throughput, synthetic generation time (prints figures)
+	$(BIN)/python tests/benchmarks/bench_ingest.py
+	$(BIN)/python tests/benchmarks/bench_synth.py
+
+docs: $(STAMP) ## Generate the dbt docs site for WAREHOUSE
+	$(CLI) docs --warehouse "$(WAREHOUSE)"
+
+docs-serve: docs ## Serve the dbt docs site on http://localhost:8080
+	cd dbt_project && WAREHOUSE="$(abspath $(WAREHOUSE))" ../$(BIN)/dbt docs serve --port 8080 --profiles-dir .
+
+clean: ## Remove build outputs (warehouses, reports, dbt target); keeps .venv and data/
+	rm -rf warehouse reports build dbt_project/target dbt_project/logs logs .pytest_cache
