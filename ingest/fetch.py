@@ -9,6 +9,7 @@ download never looks like a finished file to ``ingest``.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import time
 import urllib.error
@@ -111,7 +112,7 @@ def fetch_one(
             if isinstance(exc.reason, OSError) and not isinstance(exc.reason, TimeoutError):
                 raise OfflineError(f"cannot reach {url}: {exc.reason}") from exc
             last = exc
-        except (FetchError, OSError) as exc:
+        except (FetchError, OSError, http.client.HTTPException) as exc:
             part.unlink(missing_ok=True)
             last = exc
         if attempt + 1 < retries:

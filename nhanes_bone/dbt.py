@@ -1,43 +1,43 @@
-"""Run dbt in-process against a warehouse file (one invocation per build: dbt's fixed
-cost is seconds on these machines)."""
+"""Run dbt against a warehouse file, once per build (dbt's fixed cost is seconds here).
+
+dbt runs as one subprocess, not in-process: dbt-duckdb keeps its DuckDB connection open
+for the life of the process, so an in-process run would leave committed work in a
+write-ahead log beside a file we are about to swap in. A finished subprocess has closed
+and checkpointed the database.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 from nhanes_bone.settings import DBT_PROJECT_DIR, quiet_third_parties
 
 
 class DbtError(Exception):
-    """dbt did not succeed; its own output says which model or test."""
+    """dbt did not succeed; its own output (above the error) says which model or test."""
 
 
-def run_dbt(args: list[str], warehouse: Path, dbt_vars: dict | None = None) -> None:
+def dbt_executable() -> str:
+    beside = Path(sys.executable).with_name("dbt")
+    return str(beside) if beside.exists() else "dbt"
+
+
+def run_dbt(
+    args: list[str], warehouse: Path, dbt_vars: dict | None = None, project_dir: Path = DBT_PROJECT_DIR
+) -> None:
     """Invoke ``dbt <args>`` on ``warehouse``; raise DbtError unless it succeeds."""
     quiet_third_parties()
-    from dbt.cli.main import dbtRunner  # imported late: dbt's import alone takes a second
-
-    previous = os.environ.get("WAREHOUSE")
-    os.environ["WAREHOUSE"] = str(Path(warehouse).resolve())
-    full = [
-        *args,
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-    ]
+    command = [dbt_executable(), *args, "--project-dir", str(project_dir), "--profiles-dir", str(project_dir)]
     if dbt_vars:
-        import json
-
-        full += ["--vars", json.dumps(dbt_vars)]
-    try:
-        result = dbtRunner().invoke(full)
-    finally:
-        if previous is None:
-            os.environ.pop("WAREHOUSE", None)
-        else:
-            os.environ["WAREHOUSE"] = previous
-    if not result.success:
-        detail = f": {result.exception}" if result.exception else " (see the failing models/tests above)"
-        raise DbtError(f"dbt {' '.join(args)} failed on {warehouse}{detail}")
+        command += ["--vars", json.dumps(dbt_vars)]
+    env = {**os.environ, "WAREHOUSE": str(Path(warehouse).resolve())}
+    result = subprocess.run(command, env=env, cwd=project_dir, check=False)
+    if result.returncode != 0:
+        raise DbtError(
+            f"dbt {' '.join(args)} failed on {warehouse} (exit {result.returncode}); "
+            "the failing model or test is named in dbt's output above"
+        )

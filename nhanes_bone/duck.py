@@ -73,4 +73,13 @@ def atomic_rebuild(path: Path) -> Iterator[Path]:
         work.unlink(missing_ok=True)
         work.with_name(work.name + ".wal").unlink(missing_ok=True)
         raise
+    _checkpoint(work)
     os.replace(work, path)
+
+
+def _checkpoint(path: Path) -> None:
+    """Fold a leftover write-ahead log into the file, so that the file alone is complete."""
+    if path.with_name(path.name + ".wal").exists():
+        con = duckdb.connect(str(path))
+        con.execute("checkpoint")
+        con.close()

@@ -1,0 +1,65 @@
+"""Shared fixtures: the genuine NHANES files beside the project, the synthetic twin, and
+warehouses built from each with the real pipeline (ingest → dbt build)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from nhanes_bone.settings import PROJECT_ROOT, quiet_third_parties
+
+quiet_third_parties()
+
+SHARED_NHANES = Path(os.environ.get("NHANES_SHARED_DIR", PROJECT_ROOT.parent / "shared" / "nhanes"))
+SYNTH_SEED = 7
+
+
+@pytest.fixture(scope="session")
+def shared_nhanes() -> Path:
+    if not (SHARED_NHANES / "MANIFEST.json").exists():
+        pytest.skip(f"genuine NHANES files not found at {SHARED_NHANES} (set NHANES_SHARED_DIR)")
+    return SHARED_NHANES
+
+
+@pytest.fixture(scope="session")
+def manifest(shared_nhanes: Path) -> dict:
+    return json.loads((shared_nhanes / "MANIFEST.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def synthetic_dir(tmp_path_factory) -> Path:
+    from ingest.synth import synthesize
+
+    out = tmp_path_factory.mktemp("synthetic")
+    synthesize(out, seed=SYNTH_SEED, scale=1.0)
+    return out
+
+
+@pytest.fixture(scope="session")
+def truth(synthetic_dir: Path) -> dict:
+    return json.loads((synthetic_dir / "TRUTH.json").read_text())
+
+
+def build_warehouse(data_dir: Path, warehouse: Path, dbt_vars: dict | None = None) -> Path:
+    """The pipeline of `make warehouse`, in-process: ingest then dbt build, swapped in atomically."""
+    from ingest.load import ingest
+    from nhanes_bone.dbt import run_dbt
+    from nhanes_bone.duck import atomic_rebuild
+
+    with atomic_rebuild(warehouse) as work:
+        ingest(data_dir, warehouse, build_into=work)
+        run_dbt(["build"], work, dbt_vars)
+    return warehouse
+
+
+@pytest.fixture(scope="session")
+def synthetic_warehouse(synthetic_dir: Path, tmp_path_factory) -> Path:
+    return build_warehouse(synthetic_dir, tmp_path_factory.mktemp("wh_synth") / "synthetic.duckdb")
+
+
+@pytest.fixture(scope="session")
+def real_warehouse(shared_nhanes: Path, tmp_path_factory) -> Path:
+    return build_warehouse(shared_nhanes, tmp_path_factory.mktemp("wh_real") / "real.duckdb")

@@ -1,0 +1,31 @@
+"""The command line: help everywhere, and the atomic-build promise for `build`."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from nhanes_bone.cli import app
+
+COMMANDS = ["ingest", "fetch", "synth", "transform", "build", "docs"]
+
+
+@pytest.mark.parametrize("command", [[], *[[c] for c in COMMANDS]])
+def test_help_everywhere(command):
+    result = CliRunner().invoke(app, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.output
+
+
+def test_failed_dbt_build_keeps_the_previous_warehouse(synthetic_dir, synthetic_warehouse, tmp_path):
+    warehouse = tmp_path / "copy.duckdb"
+    warehouse.write_bytes(synthetic_warehouse.read_bytes())
+    before = warehouse.read_bytes()
+    result = CliRunner().invoke(
+        app,
+        ["build", "--data-dir", str(synthetic_dir), "--warehouse", str(warehouse), "--var", "postmenopausal_rule=bogus"],
+    )
+    assert result.exit_code == 1
+    assert "dbt build failed" in result.output
+    assert warehouse.read_bytes() == before
+    assert not list(tmp_path.glob("*.building-*"))

@@ -1,0 +1,107 @@
+"""The warehouse built from the synthetic twin reproduces the generator's own truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import statsmodels.formula.api as smf
+from conftest import build_warehouse
+from helpers import query
+
+
+def test_inclusion_flow_equals_truth_at_every_step(synthetic_warehouse, truth):
+    flow = query(synthetic_warehouse, "select * from marts.metals_op_inclusion_flow order by step_order")
+    expected = truth["study1_expected"]["inclusion_flow"]
+    assert list(flow.step) == [s["step"] for s in expected]
+    assert list(flow.n_remaining) == [s["n_remaining"] for s in expected]
+    assert list(flow.n_excluded) == [s["n_excluded"] for s in expected]
+    assert list(flow.n_osteoporosis) == [s["n_osteoporosis"] for s in expected]
+
+
+def test_cohort_has_the_expected_rows_and_cases(synthetic_warehouse, truth):
+    expected = truth["study1_expected"]
+    cohort = query(synthetic_warehouse, "select cycle, has_osteoporosis from marts.metals_op_cohort")
+    assert len(cohort) == expected["cohort_n"]
+    assert int(cohort.has_osteoporosis.sum()) == expected["cohort_osteoporosis_n"]
+    assert cohort.cycle.value_counts().to_dict() == expected["cohort_by_cycle"]
+
+
+def test_quartile_cut_points_and_counts_equal_truth(synthetic_warehouse, truth):
+    quartiles = query(synthetic_warehouse, "select * from marts.metal_quartiles").set_index("metal")
+    for metal, q in truth["study1_expected"]["metal_quartiles"].items():
+        row = quartiles.loc[metal]
+        # both sides are R type-7 quantiles of the same doubles; only rounding of the interpolation differs
+        np.testing.assert_allclose([row.q1_upper, row.q2_upper, row.q3_upper],
+                                   [q["q1_upper"], q["q2_upper"], q["q3_upper"]], rtol=1e-12)
+        assert [row.n_q1, row.n_q2, row.n_q3, row.n_q4] == [q["counts"][k] for k in "1234"]
+
+
+def test_every_raw_table_is_marked_synthetic(synthetic_warehouse):
+    files = query(synthetic_warehouse, "select is_synthetic, synthetic_generator from raw._files")
+    assert len(files) == 22 and files.is_synthetic.all()
+    assert files.synthetic_generator.str.startswith("nhanes-bone synthetic twin").all()
+
+
+def test_planted_cadmium_and_selenium_effects_are_recovered(synthetic_warehouse, truth):
+    """Logistic model in the generator's own covariate coding; planted log-ORs in the 95% CIs."""
+    cohort = query(synthetic_warehouse, "select * from marts.metals_op_cohort")
+    cohort["op"] = cohort.has_osteoporosis.astype(int)
+    for col in ("parental_osteoporosis", "previous_fracture", "ever_smoked", "diabetes", "hypertension"):
+        cohort[col] = cohort[col].astype(int)
+    fit = smf.logit(
+        "op ~ C(cadmium_quartile) + C(selenium_quartile) + C(lead_quartile) + C(mercury_quartile)"
+        " + C(manganese_quartile) + age_years + C(bmi_group, Treatment('25-30'))"
+        " + C(race_ethnicity_code, Treatment(3)) + parental_osteoporosis + previous_fracture"
+        " + ever_smoked + diabetes + hypertension",
+        cohort,
+    ).fit(disp=0)
+    ci = fit.conf_int()
+    planted = truth["planted"]["study1_logistic_model"]["quartile_log_or"]
+    for metal in ("cadmium", "selenium"):
+        for level, log_or in planted[metal].items():
+            name = f"C({metal}_quartile)[T.{level}]"
+            assert ci.loc[name, 0] < log_or < ci.loc[name, 1], (name, log_or, ci.loc[name].tolist())
+    assert fit.params["C(cadmium_quartile)[T.4]"] > 0 > fit.params["C(selenium_quartile)[T.4]"]
+
+
+def test_hemoglobin_raises_hip_bmd_in_men_only(synthetic_warehouse, truth):
+    people = query(
+        synthetic_warehouse,
+        "select sex, age_years, bmi_kg_m2, hemoglobin_g_dl, total_femur_bmd_g_cm2 "
+        "from intermediate.int_participants_joined where age_years >= 50",
+    ).dropna()
+    slopes = truth["planted"]["study2_hemoglobin"]["hemoglobin_bmd_slope_g_cm2_per_g_dl"]
+    for sex, label in (("men", "male"), ("women", "female")):
+        fit = smf.ols("total_femur_bmd_g_cm2 ~ hemoglobin_g_dl + age_years + bmi_kg_m2",
+                      people[people.sex == label]).fit()
+        lo, hi = fit.conf_int().loc["hemoglobin_g_dl"]
+        assert lo < slopes[sex]["total_femur"] < hi, (sex, lo, hi)
+    # and the effect in men is distinguishable from zero
+    men = people[people.sex == "male"]
+    assert smf.ols("total_femur_bmd_g_cm2 ~ hemoglobin_g_dl + age_years + bmi_kg_m2", men).fit().pvalues["hemoglobin_g_dl"] < 0.01
+
+
+def test_staged_tables_hold_every_row_of_their_files(synthetic_warehouse, truth):
+    rows = truth["table_rows"]
+    for model, component in (("stg_nhanes__demographics", "DEMO"), ("stg_nhanes__blood_metals", "PBCD"),
+                             ("stg_nhanes__dxa_femur", "DXXFEM"), ("stg_nhanes__osteoporosis_questionnaire", "OSQ"),
+                             ("stg_nhanes__complete_blood_count", "CBC")):
+        n = query(synthetic_warehouse, f"select count(*) as n from staging.{model}").n[0]
+        assert n == rows[f"{component}_H.XPT"] + rows[f"P_{component}.XPT"], model
+
+
+@pytest.mark.slow
+def test_switching_vars_changes_the_cohort(synthetic_dir, synthetic_warehouse, tmp_path):
+    base = query(synthetic_warehouse, "select count(*) as n, count(*) filter (where has_osteoporosis) as op from marts.metals_op_cohort")
+    spine = build_warehouse(synthetic_dir, tmp_path / "spine.duckdb", {"spine_reference": "spine_1068_0118"})
+    femur = build_warehouse(synthetic_dir, tmp_path / "femur.duckdb",
+                            {"required_bmd_sites": ["total_femur", "femoral_neck"]})
+    spine_counts = query(spine, "select count(*) as n, count(*) filter (where has_osteoporosis) as op from marts.metals_op_cohort")
+    femur_counts = query(femur, "select count(*) as n from marts.metals_op_cohort")
+    # a spine reference with a higher mean lowers spine T-scores: same women, more osteoporosis
+    assert spine_counts.n[0] == base.n[0]
+    assert spine_counts.op[0] > base.op[0]
+    # not requiring the spine keeps the women whose spine total is invalid
+    assert femur_counts.n[0] > base.n[0]
+    rule = query(spine, "select rule from marts.metals_op_inclusion_flow where step = 'bmd_all_sites'").rule[0]
+    assert "lumbar spine" in rule
