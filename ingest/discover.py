@@ -44,8 +44,7 @@ def find_files(data_dir: Path) -> tuple[dict[str, Found], list[Path]]:
         if entry.table in found:
             raise IngestError(
                 path,
-                f"a second file for table {entry.table} (the first is {found[entry.table].path}); "
-                "keep one",
+                f"a second file for table {entry.table} (the first is {found[entry.table].path}); keep one",
             )
         found[entry.table] = Found(entry, path)
     return found, unknown

@@ -69,9 +69,7 @@ def _download_once(url: str, part: Path, timeout: float) -> None:
 def _check(entry: CatalogEntry, part: Path) -> None:
     size = part.stat().st_size
     if entry.expected_size is not None and size != entry.expected_size:
-        raise FetchError(
-            f"{entry.table}: downloaded {size} bytes, the catalog expects {entry.expected_size}"
-        )
+        raise FetchError(f"{entry.table}: downloaded {size} bytes, the catalog expects {entry.expected_size}")
     if entry.sha256 is not None:
         digest = hashlib.sha256(part.read_bytes()).hexdigest()
         if digest != entry.sha256:

@@ -210,7 +210,10 @@ def ingest(
     placeholders_needed = {
         e.table
         for e in load_catalog().values()
-        if e.is_study_table and e.raw_table not in tables and e.table not in found and e.table in load_columns()
+        if e.is_study_table
+        and e.raw_table not in tables
+        and e.table not in found
+        and e.table in load_columns()
     }
     if not plan and not placeholders_needed and warehouse.exists() and build_into is None:
         return report

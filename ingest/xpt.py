@@ -49,8 +49,7 @@ def _check_layout(path: Path, raw: bytes, row_length: int) -> None:
     if len(raw) % RECORD:
         raise IngestError(
             path,
-            f"truncated XPT file: its size ({len(raw)} bytes) is not a whole number of "
-            f"{RECORD}-byte records",
+            f"truncated XPT file: its size ({len(raw)} bytes) is not a whole number of {RECORD}-byte records",
         )
     at = raw.find(OBS_HEADER)
     if at < 0:
@@ -61,8 +60,7 @@ def _check_layout(path: Path, raw: bytes, row_length: int) -> None:
         if tail.strip(b" "):
             raise IngestError(
                 path,
-                f"truncated XPT file: the last observation is incomplete "
-                f"({len(tail)} of {row_length} bytes)",
+                f"truncated XPT file: the last observation is incomplete ({len(tail)} of {row_length} bytes)",
             )
 
 
@@ -114,7 +112,7 @@ def read_xpt(path: Path, entry: CatalogEntry, sha256: str | None = None) -> XptF
         path=path,
         entry=entry,
         frame=frame,
-        labels=dict(zip(meta.column_names, meta.column_labels)),
+        labels=dict(zip(meta.column_names, meta.column_labels, strict=True)),
         types=types,
         sas_table_name=meta.table_name,
         sas_file_label=meta.file_label,

@@ -31,11 +31,16 @@ err = Console(stderr=True)
 
 DataDirOpt = Annotated[
     Path | None,
-    typer.Option("--data-dir", help="Folder searched (with subfolders) for NHANES .xpt files [env NHANES_DATA_DIR; default data/raw]."),
+    typer.Option(
+        "--data-dir",
+        help="Folder searched (with subfolders) for NHANES .xpt files [env NHANES_DATA_DIR; default data/raw].",
+    ),
 ]
 WarehouseOpt = Annotated[
     Path | None,
-    typer.Option("--warehouse", help="DuckDB warehouse file [env WAREHOUSE; default warehouse/nhanes.duckdb]."),
+    typer.Option(
+        "--warehouse", help="DuckDB warehouse file [env WAREHOUSE; default warehouse/nhanes.duckdb]."
+    ),
 ]
 
 
@@ -119,13 +124,19 @@ def ingest(
 @app.command()
 def fetch(
     data_dir: DataDirOpt = None,
-    tables: Annotated[str, typer.Option(help="'study' (both studies' files), 'all', or names like DEMO_H,P_PBCD.")] = "study",
-    base_url: Annotated[str | None, typer.Option(help="Another server with CDC's layout (<base>/<year>/DataFiles/<FILE>.xpt).")] = None,
+    tables: Annotated[
+        str, typer.Option(help="'study' (both studies' files), 'all', or names like DEMO_H,P_PBCD.")
+    ] = "study",
+    base_url: Annotated[
+        str | None,
+        typer.Option(help="Another server with CDC's layout (<base>/<year>/DataFiles/<FILE>.xpt)."),
+    ] = None,
     retries: Annotated[int, typer.Option(help="Attempts per file.")] = 3,
     timeout: Annotated[float, typer.Option(help="Seconds before a stalled connection is abandoned.")] = 60.0,
 ) -> None:
     """Download missing catalogued files from CDC into the data folder (cached, checked, atomic)."""
-    from ingest.fetch import OfflineError, fetch as do_fetch, offline_message, wanted_entries
+    from ingest.fetch import OfflineError, offline_message, wanted_entries
+    from ingest.fetch import fetch as do_fetch
 
     target = settings.data_dir(data_dir)
     with clear_errors():
@@ -136,7 +147,9 @@ def fetch(
             console.print(f"[{style}]{result.status:<10}[/] {result.table} {result.detail}")
 
         try:
-            results = do_fetch(entries, target, base_url=base_url, retries=retries, timeout=timeout, on_result=show)
+            results = do_fetch(
+                entries, target, base_url=base_url, retries=retries, timeout=timeout, on_result=show
+            )
         except OfflineError as exc:
             from ingest.discover import find_files
 
@@ -155,16 +168,21 @@ def fetch(
 
 @app.command()
 def synth(
-    out: Annotated[Path, typer.Option(help="Folder to write the synthetic XPT files, SYNTHETIC.json and TRUTH.json.")] = Path("data/synthetic"),
-    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives byte-identical files.")] = 20250101,
-    scale: Annotated[float, typer.Option(help="Multiply the number of participants (10 and 100 for performance tests).")] = 1.0,
+    out: Annotated[
+        Path, typer.Option(help="Folder to write the synthetic XPT files, SYNTHETIC.json and TRUTH.json.")
+    ] = Path("data/synthetic"),
+    seed: Annotated[
+        int, typer.Option(help="Random seed: the same seed gives byte-identical files.")
+    ] = 20250101,
+    scale: Annotated[
+        float, typer.Option(help="Multiply the number of participants (10 and 100 for performance tests).")
+    ] = 1.0,
 ) -> None:
     """Write the synthetic NHANES twin (SYNTHETIC data with a planted truth)."""
     from ingest.synth import synthesize
 
-    with clear_errors():
-        with console.status(f"generating synthetic NHANES (seed {seed}, scale {scale})"):
-            truth = synthesize(out, seed=seed, scale=scale)
+    with clear_errors(), console.status(f"generating synthetic NHANES (seed {seed}, scale {scale})"):
+        truth = synthesize(out, seed=seed, scale=scale)
     expected = truth["study1_expected"]
     console.print(
         f"[bold yellow]SYNTHETIC[/] twin written to {out}: {len(truth['table_rows'])} files; "
@@ -188,7 +206,10 @@ def _parse_vars(values: list[str] | None) -> dict:
 
 VarOpt = Annotated[
     list[str] | None,
-    typer.Option("--var", help="A dbt var as NAME=VALUE (JSON values allowed), e.g. --var spine_reference=looker_1998; repeatable."),
+    typer.Option(
+        "--var",
+        help="A dbt var as NAME=VALUE (JSON values allowed), e.g. --var spine_reference=looker_1998; repeatable.",
+    ),
 ]
 
 
@@ -213,10 +234,9 @@ def build(data_dir: DataDirOpt = None, warehouse: WarehouseOpt = None, var: VarO
     from nhanes_bone.duck import atomic_rebuild
 
     path = settings.warehouse_path(warehouse)
-    with clear_errors():
-        with atomic_rebuild(path) as work:
-            run_ingest(settings.data_dir(data_dir), path, force=False, build_into=work)
-            run_dbt(["build"], work, _parse_vars(var))
+    with clear_errors(), atomic_rebuild(path) as work:
+        run_ingest(settings.data_dir(data_dir), path, force=False, build_into=work)
+        run_dbt(["build"], work, _parse_vars(var))
     console.print(f"[green]warehouse built:[/] {path}")
 
 
@@ -228,6 +248,33 @@ def docs(warehouse: WarehouseOpt = None) -> None:
     with clear_errors():
         run_dbt(["docs", "generate"], settings.warehouse_path(warehouse))
     console.print(f"docs in {settings.DBT_PROJECT_DIR / 'target'}; serve with `make docs-serve`")
+
+
+@app.command()
+def query(
+    sql: Annotated[str | None, typer.Argument(help="SQL to run (the warehouse is opened read-only).")] = None,
+    analysis: Annotated[
+        str | None, typer.Option(help="Run an example query of dbt_project/analyses by name.")
+    ] = None,
+    warehouse: WarehouseOpt = None,
+    csv: Annotated[Path | None, typer.Option(help="Also write the result to this CSV file.")] = None,
+) -> None:
+    """Run SQL (or an example analysis) on the warehouse, read-only, and print the result."""
+    from nhanes_bone.explore import analysis_sql, run_query
+
+    with clear_errors():
+        if (sql is None) == (analysis is None):
+            raise ValueError("give either SQL or --analysis NAME")
+        text = analysis_sql(analysis) if analysis else sql
+        frame = run_query(settings.warehouse_path(warehouse), text)
+    table = Table(show_lines=False)
+    for col in frame.columns:
+        table.add_column(str(col))
+    for row in frame.itertuples(index=False):
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)
+    if csv:
+        frame.to_csv(csv, index=False)
 
 
 def main() -> None:  # pragma: no cover - console-script entry point

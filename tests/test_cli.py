@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from nhanes_bone.cli import app
 
-COMMANDS = ["ingest", "fetch", "synth", "transform", "build", "docs"]
+COMMANDS = ["ingest", "fetch", "synth", "transform", "build", "docs", "query"]
 
 
 @pytest.mark.parametrize("command", [[], *[[c] for c in COMMANDS]])
@@ -23,9 +23,40 @@ def test_failed_dbt_build_keeps_the_previous_warehouse(synthetic_dir, synthetic_
     before = warehouse.read_bytes()
     result = CliRunner().invoke(
         app,
-        ["build", "--data-dir", str(synthetic_dir), "--warehouse", str(warehouse), "--var", "postmenopausal_rule=bogus"],
+        [
+            "build",
+            "--data-dir",
+            str(synthetic_dir),
+            "--warehouse",
+            str(warehouse),
+            "--var",
+            "postmenopausal_rule=bogus",
+        ],
     )
     assert result.exit_code == 1
     assert "dbt build failed" in result.output
     assert warehouse.read_bytes() == before
     assert not list(tmp_path.glob("*.building-*"))
+
+
+def test_every_example_analysis_runs_read_only(synthetic_warehouse):
+    from nhanes_bone.explore import analysis_sql, run_query
+    from nhanes_bone.settings import DBT_PROJECT_DIR
+
+    names = sorted(p.stem for p in (DBT_PROJECT_DIR / "analyses").glob("*.sql"))
+    assert len(names) >= 3
+    for name in names:
+        assert len(run_query(synthetic_warehouse, analysis_sql(name))) > 0, name
+
+
+def test_query_command_prints_a_table(synthetic_warehouse):
+    result = CliRunner().invoke(
+        app,
+        [
+            "query",
+            "select count(*) as n from marts.metals_op_cohort",
+            "--warehouse",
+            str(synthetic_warehouse),
+        ],
+    )
+    assert result.exit_code == 0 and "n" in result.output

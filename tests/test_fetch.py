@@ -6,7 +6,6 @@ import dataclasses
 import hashlib
 import http.server
 import threading
-from pathlib import Path
 
 import pytest
 from helpers import demo_frame, write_xpt
@@ -109,7 +108,16 @@ def test_offline_stops_with_one_message_and_two_remedies(tmp_path):
     with pytest.raises(OfflineError):
         fetch_one(load_catalog()["DEMO_H"], tmp_path, base_url="http://127.0.0.1:9", backoff=0)
     result = CliRunner().invoke(
-        app, ["fetch", "--data-dir", str(tmp_path), "--tables", "DEMO_H,P_PBCD", "--base-url", "http://127.0.0.1:9"]
+        app,
+        [
+            "fetch",
+            "--data-dir",
+            str(tmp_path),
+            "--tables",
+            "DEMO_H,P_PBCD",
+            "--base-url",
+            "http://127.0.0.1:9",
+        ],
     )
     assert result.exit_code == 2
     assert "Missing 2 file(s): DEMO_H, P_PBCD" in result.output

@@ -102,6 +102,8 @@ def test_cli_prints_one_clear_line_and_exits_non_zero(baseline):
 
 
 def test_missing_data_folder_names_the_remedies(tmp_path):
-    result = CliRunner().invoke(app, ["ingest", "--data-dir", str(tmp_path / "nope"), "--warehouse", str(tmp_path / "w.duckdb")])
+    result = CliRunner().invoke(
+        app, ["ingest", "--data-dir", str(tmp_path / "nope"), "--warehouse", str(tmp_path / "w.duckdb")]
+    )
     assert result.exit_code == 1
     assert "data folder not found" in result.output and "synth" in result.output

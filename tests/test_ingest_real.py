@@ -29,10 +29,16 @@ def test_every_file_loaded_with_manifest_provenance(real_warehouse, manifest):
 
 def test_columns_carry_the_sas_labels(real_warehouse, shared_nhanes):
     meta = pyreadstat.read_xport(str(shared_nhanes / "2013-2014" / "DEMO_H.XPT"), metadataonly=True)[1]
-    cols = query(real_warehouse, "select column_name, label from raw._columns where table_name = 'demo_h' order by position")
+    cols = query(
+        real_warehouse,
+        "select column_name, label from raw._columns where table_name = 'demo_h' order by position",
+    )
     assert list(cols.column_name) == meta.column_names
     assert list(cols.label) == meta.column_labels
-    cadmium = query(real_warehouse, "select table_name, column_name from raw._columns where label ilike '%cadmium%' and not is_placeholder")
+    cadmium = query(
+        real_warehouse,
+        "select table_name, column_name from raw._columns where label ilike '%cadmium%' and not is_placeholder",
+    )
     assert ("pbcd_h", "LBXBCD") in set(map(tuple, cadmium.values))
 
 

@@ -98,8 +98,13 @@ def test_official_structure(synthetic_dir):
 
 def test_women_50_plus_look_like_the_paper(synthetic_dir, truth):
     expected = truth["study1_expected"]
-    paper = {"lead": (0.77, 1.16, 1.66), "cadmium": (0.25, 0.38, 0.61), "mercury": (0.39, 0.83, 1.70),
-             "selenium": (172.07, 185.67, 201.84), "manganese": (7.49, 9.30, 11.41)}
+    paper = {
+        "lead": (0.77, 1.16, 1.66),
+        "cadmium": (0.25, 0.38, 0.61),
+        "mercury": (0.39, 0.83, 1.70),
+        "selenium": (172.07, 185.67, 201.84),
+        "manganese": (7.49, 9.30, 11.41),
+    }
     for metal, cuts in paper.items():
         q = expected["metal_quartiles"][metal]
         ours = (q["q1_upper"], q["q2_upper"], q["q3_upper"])

@@ -31,8 +31,11 @@ def test_quartile_cut_points_and_counts_equal_truth(synthetic_warehouse, truth):
     for metal, q in truth["study1_expected"]["metal_quartiles"].items():
         row = quartiles.loc[metal]
         # both sides are R type-7 quantiles of the same doubles; only rounding of the interpolation differs
-        np.testing.assert_allclose([row.q1_upper, row.q2_upper, row.q3_upper],
-                                   [q["q1_upper"], q["q2_upper"], q["q3_upper"]], rtol=1e-12)
+        np.testing.assert_allclose(
+            [row.q1_upper, row.q2_upper, row.q3_upper],
+            [q["q1_upper"], q["q2_upper"], q["q3_upper"]],
+            rtol=1e-12,
+        )
         assert [row.n_q1, row.n_q2, row.n_q3, row.n_q4] == [q["counts"][k] for k in "1234"]
 
 
@@ -72,36 +75,55 @@ def test_hemoglobin_raises_hip_bmd_in_men_only(synthetic_warehouse, truth):
     ).dropna()
     slopes = truth["planted"]["study2_hemoglobin"]["hemoglobin_bmd_slope_g_cm2_per_g_dl"]
     for sex, label in (("men", "male"), ("women", "female")):
-        fit = smf.ols("total_femur_bmd_g_cm2 ~ hemoglobin_g_dl + age_years + bmi_kg_m2",
-                      people[people.sex == label]).fit()
+        fit = smf.ols(
+            "total_femur_bmd_g_cm2 ~ hemoglobin_g_dl + age_years + bmi_kg_m2", people[people.sex == label]
+        ).fit()
         lo, hi = fit.conf_int().loc["hemoglobin_g_dl"]
         assert lo < slopes[sex]["total_femur"] < hi, (sex, lo, hi)
     # and the effect in men is distinguishable from zero
     men = people[people.sex == "male"]
-    assert smf.ols("total_femur_bmd_g_cm2 ~ hemoglobin_g_dl + age_years + bmi_kg_m2", men).fit().pvalues["hemoglobin_g_dl"] < 0.01
+    assert (
+        smf.ols("total_femur_bmd_g_cm2 ~ hemoglobin_g_dl + age_years + bmi_kg_m2", men)
+        .fit()
+        .pvalues["hemoglobin_g_dl"]
+        < 0.01
+    )
 
 
 def test_staged_tables_hold_every_row_of_their_files(synthetic_warehouse, truth):
     rows = truth["table_rows"]
-    for model, component in (("stg_nhanes__demographics", "DEMO"), ("stg_nhanes__blood_metals", "PBCD"),
-                             ("stg_nhanes__dxa_femur", "DXXFEM"), ("stg_nhanes__osteoporosis_questionnaire", "OSQ"),
-                             ("stg_nhanes__complete_blood_count", "CBC")):
+    for model, component in (
+        ("stg_nhanes__demographics", "DEMO"),
+        ("stg_nhanes__blood_metals", "PBCD"),
+        ("stg_nhanes__dxa_femur", "DXXFEM"),
+        ("stg_nhanes__osteoporosis_questionnaire", "OSQ"),
+        ("stg_nhanes__complete_blood_count", "CBC"),
+    ):
         n = query(synthetic_warehouse, f"select count(*) as n from staging.{model}").n[0]
         assert n == rows[f"{component}_H.XPT"] + rows[f"P_{component}.XPT"], model
 
 
 @pytest.mark.slow
 def test_switching_vars_changes_the_cohort(synthetic_dir, synthetic_warehouse, tmp_path):
-    base = query(synthetic_warehouse, "select count(*) as n, count(*) filter (where has_osteoporosis) as op from marts.metals_op_cohort")
+    base = query(
+        synthetic_warehouse,
+        "select count(*) as n, count(*) filter (where has_osteoporosis) as op from marts.metals_op_cohort",
+    )
     spine = build_warehouse(synthetic_dir, tmp_path / "spine.duckdb", {"spine_reference": "spine_1068_0118"})
-    femur = build_warehouse(synthetic_dir, tmp_path / "femur.duckdb",
-                            {"required_bmd_sites": ["total_femur", "femoral_neck"]})
-    spine_counts = query(spine, "select count(*) as n, count(*) filter (where has_osteoporosis) as op from marts.metals_op_cohort")
+    femur = build_warehouse(
+        synthetic_dir, tmp_path / "femur.duckdb", {"required_bmd_sites": ["total_femur", "femoral_neck"]}
+    )
+    spine_counts = query(
+        spine,
+        "select count(*) as n, count(*) filter (where has_osteoporosis) as op from marts.metals_op_cohort",
+    )
     femur_counts = query(femur, "select count(*) as n from marts.metals_op_cohort")
     # a spine reference with a higher mean lowers spine T-scores: same women, more osteoporosis
     assert spine_counts.n[0] == base.n[0]
     assert spine_counts.op[0] > base.op[0]
     # not requiring the spine keeps the women whose spine total is invalid
     assert femur_counts.n[0] > base.n[0]
-    rule = query(spine, "select rule from marts.metals_op_inclusion_flow where step = 'bmd_all_sites'").rule[0]
+    rule = query(spine, "select rule from marts.metals_op_inclusion_flow where step = 'bmd_all_sites'").rule[
+        0
+    ]
     assert "lumbar spine" in rule

@@ -56,7 +56,12 @@ def linear_predictor(df: pd.DataFrame, cuts: dict[str, tuple[float, float, float
         [bmi < 25, bmi < 30, bmi >= 30], [s1["bmi_group"]["<25"], 0.0, s1["bmi_group"][">=30"]], 0.0
     )
     race = df.RIDRETH1.to_numpy()
-    for code, name in {1: "mexican_american", 2: "other_hispanic", 4: "non_hispanic_black", 5: "other_race"}.items():
+    for code, name in {
+        1: "mexican_american",
+        2: "other_hispanic",
+        4: "non_hispanic_black",
+        5: "other_race",
+    }.items():
         eta = eta + np.where(race == code, s1["race"][name], 0.0)
     eta = eta + np.where(df.OSQ150 == 1, s1["parental_osteoporosis"], 0.0)
     fracture = (df.OSQ010A == 1) | (df.OSQ010B == 1) | (df.OSQ010C == 1)
@@ -77,7 +82,9 @@ def _metal_var(metal: str) -> str:
     return METAL_VARS[metal][0]
 
 
-def bmd_values(df: pd.DataFrame, cuts: dict[str, tuple[float, float, float]], rng: np.random.Generator) -> None:
+def bmd_values(
+    df: pd.DataFrame, cuts: dict[str, tuple[float, float, float]], rng: np.random.Generator
+) -> None:
     """Fill the femur and spine BMD (and their areas and contents) of valid scans."""
     n = len(df)
     a = df.RIDAGEYR.to_numpy()
@@ -95,7 +102,9 @@ def bmd_values(df: pd.DataFrame, cuts: dict[str, tuple[float, float, float]], rn
     offsets = rng.exponential([0.55, 0.9, 1.1], size=(n, 3))
     offsets[np.arange(n), rng.choice(3, size=n, p=[0.1, 0.5, 0.4])] = 0.0
     offsets -= offsets.min(axis=1, keepdims=True)
-    centre = np.where(women, tm.STUDY2["hemoglobin_centre_g_dl"]["women"], tm.STUDY2["hemoglobin_centre_g_dl"]["men"])
+    centre = np.where(
+        women, tm.STUDY2["hemoglobin_centre_g_dl"]["women"], tm.STUDY2["hemoglobin_centre_g_dl"]["men"]
+    )
     hgb = np.nan_to_num(df.LBXHGB.to_numpy() - centre)
     slopes = tm.STUDY2["hemoglobin_bmd_slope_g_cm2_per_g_dl"]
     values = {}
@@ -110,9 +119,15 @@ def bmd_values(df: pd.DataFrame, cuts: dict[str, tuple[float, float, float]], rn
     area_f = np.round(rng.normal(np.where(women, 32.0, 40.0), 2.5), 2)
     area_n = np.round(rng.normal(np.where(women, 4.9, 5.8), 0.35), 2)
     femur_cols = {
-        "DXXOFBMD": tf, "DXXOFA": area_f, "DXXOFBMC": np.round(tf * area_f, 2),
-        "DXXNKBMD": fn, "DXXNKA": area_n, "DXXNKBMC": np.round(fn * area_n, 2),
-        "DXXTRBMD": np.round(tf * 0.76, 3), "DXXINBMD": np.round(tf * 1.16, 3), "DXXWDBMD": np.round(fn * 0.78, 3),
+        "DXXOFBMD": tf,
+        "DXXOFA": area_f,
+        "DXXOFBMC": np.round(tf * area_f, 2),
+        "DXXNKBMD": fn,
+        "DXXNKA": area_n,
+        "DXXNKBMC": np.round(fn * area_n, 2),
+        "DXXTRBMD": np.round(tf * 0.76, 3),
+        "DXXINBMD": np.round(tf * 1.16, 3),
+        "DXXWDBMD": np.round(fn * 0.78, 3),
     }
     for col, v in femur_cols.items():
         df[col] = np.where(femur, v, np.nan)

@@ -40,14 +40,34 @@ AGE_EDGES = (0, 2, 6, 12, 16, 20, 30, 40, 50, 60, 70, 80, 81)
 
 CYCLES = {
     "H": CycleDesign(
-        "H", "2013-2014", 10175, 73557, 9813 / 10175, (104, 118), 2, 40, 40, True,
-        "01JAN26:00:00:00", 8,
+        "H",
+        "2013-2014",
+        10175,
+        73557,
+        9813 / 10175,
+        (104, 118),
+        2,
+        40,
+        40,
+        True,
+        "01JAN26:00:00:00",
+        8,
         (667, 936, 1371, 737, 695, 956, 998, 1035, 939, 940, 549, 352),
         (0.107, 0.091, 0.485, 0.196, 0.121),
     ),
     "P": CycleDesign(
-        "P", "2017-2020", 15560, 109263, 14300 / 15560, (149, 172), 3, 50, 50, False,
-        "01JAN26:00:00:00", 66,
+        "P",
+        "2017-2020",
+        15560,
+        109263,
+        14300 / 15560,
+        (149, 172),
+        3,
+        50,
+        50,
+        False,
+        "01JAN26:00:00:00",
+        66,
         (980, 1362, 1985, 1038, 963, 1378, 1421, 1446, 1565, 1746, 994, 682),
         (0.091, 0.107, 0.383, 0.269, 0.150),
     ),
@@ -148,7 +168,9 @@ def people(design: CycleDesign, scale: float, rng: np.random.Generator) -> pd.Da
     df["OSQ060"] = np.where(osq, np.where(rng.random(n) < told_op, 1.0, 2.0), np.nan)
 
     rhq = women & (a >= 12)
-    no_period = np.where(a >= 50, rng.random(n) < 0.94, np.where(a >= 45, rng.random(n) < 0.4, rng.random(n) < 0.05))
+    no_period = np.where(
+        a >= 50, rng.random(n) < 0.94, np.where(a >= 45, rng.random(n) < 0.4, rng.random(n) < 0.05)
+    )
     df["RHQ031"] = np.where(rhq, np.where(no_period, 2.0, 1.0), np.nan)
     reason = _choice(rng, [7, 3, 1, 9], [0.6, 0.33, 0.05, 0.02], n)
     df["RHD043"] = np.where(df.RHQ031 == 2, reason, np.nan)

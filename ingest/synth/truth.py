@@ -36,14 +36,11 @@ FLOW_STEPS = (
 def wide(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Every participant of both cycles with the variables of all their files."""
     frames = []
-    for cycle, prefix in (("2013-2014", None), ("2017-2020", "P")):
-        def name(component: str) -> str:
-            return f"P_{component}" if prefix else f"{component}_H"
-
-        demo = tables[name("DEMO")].copy()
+    for cycle, pattern in (("2013-2014", "{}_H"), ("2017-2020", "P_{}")):
+        demo = tables[pattern.format("DEMO")].copy()
         demo["cycle"] = cycle
         for component in ("PBCD", "DXXFEM", "DXXSPN", "BMX", "BPQ", "DIQ", "SMQ", "OSQ", "RHQ", "CBC"):
-            other = tables[name(component)]
+            other = tables[pattern.format(component)]
             keep = [c for c in other.columns if c == "SEQN" or c not in demo.columns]
             demo = demo.merge(other[keep], on="SEQN", how="left")
         frames.append(demo)
