@@ -251,6 +251,55 @@ def docs(warehouse: WarehouseOpt = None) -> None:
 
 
 @app.command()
+def dq(
+    warehouse: WarehouseOpt = None,
+    record: Annotated[
+        bool, typer.Option(help="Append the results to the warehouse's dq.results table.")
+    ] = True,
+) -> None:
+    """Run every data-quality suite (one GX checkpoint); exit 1 on any critical failure."""
+    from expectations.profile import ProfileError
+    from expectations.runner import DATA_DOCS, run
+
+    path = settings.warehouse_path(warehouse)
+    with clear_errors():
+        try:
+            with console.status("validating (read-only snapshots, Great Expectations)"):
+                report = run(path, write_results=record)
+        except ProfileError as exc:
+            raise ValueError(f"{path}: {exc}") from exc
+    summary = report.by_suite()
+    table = Table(title=f"data quality of {path} — profile: {report.profile.name}")
+    for col in ("suite", "expectations", "failed", "result"):
+        table.add_column(col)
+    for row in summary.itertuples(index=False):
+        if row.failed == 0:
+            verdict = "[green]pass[/]"
+        elif row.severity == "critical":
+            verdict = "[bold red]FAIL[/]"
+        else:
+            verdict = "[yellow]warn[/]"
+        table.add_row(row.suite, str(row.expectations), str(row.failed), verdict)
+    console.print(table)
+    for o in report.outcomes:
+        if not o.success:
+            style = "red" if o.severity == "critical" else "yellow"
+            console.print(
+                f"[{style}]{o.severity}[/] {o.suite}: {o.expectation}"
+                + (f"({o.column})" if o.column else "")
+                + f" observed {o.observed}",
+                highlight=False,
+            )
+    critical, warnings = len(report.failures("critical")), len(report.failures("warning"))
+    console.print(
+        f"{len(report.outcomes)} expectations: {critical} critical failure(s), {warnings} warning(s). "
+        f"Data Docs: {DATA_DOCS}" + (" — results appended to dq.results" if record else "")
+    )
+    if critical:
+        raise typer.Exit(1)
+
+
+@app.command()
 def query(
     sql: Annotated[str | None, typer.Argument(help="SQL to run (the warehouse is opened read-only).")] = None,
     analysis: Annotated[

@@ -1,0 +1,114 @@
+"""Data quality: GX suites over read-only snapshots, profile chosen by the data."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import great_expectations.expectations as gxe
+import pytest
+from helpers import query
+from typer.testing import CliRunner
+
+from expectations.profile import ProfileError, choose_profile, real_profile
+from expectations.suites import mart_targets
+from nhanes_bone.cli import app
+
+
+@pytest.fixture()
+def warehouse_copy(synthetic_warehouse, tmp_path) -> Path:
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(synthetic_warehouse.read_bytes())
+    return copy
+
+
+def dq(warehouse: Path, *extra: str):
+    return CliRunner().invoke(app, ["dq", "--warehouse", str(warehouse), *extra])
+
+
+def test_every_suite_passes_on_the_synthetic_twin_and_results_are_recorded(warehouse_copy):
+    result = dq(warehouse_copy)
+    assert result.exit_code == 0, result.output
+    assert "0 critical failure(s), 0 warning(s)" in result.output
+    assert "SYNTHETIC twin" in result.output
+    results = query(warehouse_copy, "select * from dq.results")
+    assert results.success.all() and results.suite.nunique() > 60
+    assert {"marts.metals_op_cohort.critical", "raw.demo_h.critical"} <= set(results.suite)
+
+
+def test_a_corrupted_mart_row_fails_the_right_expectation(warehouse_copy):
+    con = duckdb.connect(str(warehouse_copy))
+    con.execute(
+        "update marts.metals_op_cohort set blood_cadmium_ug_l = -0.5 "
+        "where participant_id = (select min(participant_id) from marts.metals_op_cohort)"
+    )
+    con.close()
+    result = dq(warehouse_copy)
+    assert result.exit_code == 1
+    failed = query(warehouse_copy, 'select suite, expectation, "column" from dq.results where not success')
+    assert list(map(tuple, failed.values)) == [
+        ("marts.metals_op_cohort.critical", "expect_column_values_to_be_between", "blood_cadmium_ug_l")
+    ]
+
+
+def test_a_warehouse_mixing_real_and_synthetic_is_refused(warehouse_copy):
+    con = duckdb.connect(str(warehouse_copy))
+    con.execute("update raw._files set is_synthetic = false where table_name = 'demo_h'")
+    con.close()
+    with pytest.raises(ProfileError, match="mixes real and synthetic"):
+        choose_profile(duckdb.connect(str(warehouse_copy), read_only=True))
+    result = dq(warehouse_copy, "--no-record")
+    assert result.exit_code == 1 and "mixes real and synthetic" in result.output
+
+
+def test_expected_counts_come_from_the_profile_not_the_tables():
+    """The real profile is the paper's published numbers, read from the profile file."""
+    profile = real_profile()
+    assert (profile.cohort_n, profile.cohort_osteoporosis_n) == (905, 161)
+    assert profile.metal_quartiles["cadmium"] == [0.25, 0.38, 0.61]
+    cohort, quartiles, flow = mart_targets(profile)
+    counts = [e for e in cohort.critical if isinstance(e, gxe.ExpectTableRowCountToEqual)]
+    assert [e.value for e in counts] == [905]
+    sums = [e for e in cohort.critical if isinstance(e, gxe.ExpectColumnSumToBeBetween)]
+    assert [(e.min_value, e.max_value) for e in sums] == [(161, 161)]
+    cd_q1 = [
+        e
+        for e in quartiles.critical
+        if getattr(e, "column", "") == "cadmium_q1_upper" and hasattr(e, "min_value")
+    ]
+    assert cd_q1[0].min_value == pytest.approx(0.24) and cd_q1[0].max_value == pytest.approx(0.26)
+
+
+def _hold(warehouse: Path, read_only: bool) -> subprocess.Popen:
+    code = (
+        "import duckdb, sys, time\n"
+        f"con = duckdb.connect({str(warehouse)!r}, read_only={read_only})\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    return proc
+
+
+def test_dq_runs_beside_a_reader_and_refuses_a_writer_clearly(warehouse_copy):
+    reader = _hold(warehouse_copy, read_only=True)
+    try:
+        result = dq(warehouse_copy)
+        assert result.exit_code == 0, result.output
+    finally:
+        reader.kill()
+        reader.wait()
+    time.sleep(0.2)
+    writer = _hold(warehouse_copy, read_only=False)
+    try:
+        result = dq(warehouse_copy)
+    finally:
+        writer.kill()
+        writer.wait()
+    assert result.exit_code == 1
+    assert "locked by another process" in result.output
+    assert "Traceback" not in result.output
