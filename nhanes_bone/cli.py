@@ -300,6 +300,48 @@ def dq(
 
 
 @app.command()
+def svyglm(
+    data: Annotated[Path, typer.Option(help="CSV file with the variables, weights, strata and PSUs.")],
+    formula: Annotated[str, typer.Option(help='R-style formula, e.g. "y ~ a + b + C(c)".')],
+    out: Annotated[Path, typer.Option(help="Where to write the JSON result.")],
+    family: Annotated[
+        str, typer.Option(help="binomial (quasibinomial under a design) or gaussian.")
+    ] = "gaussian",
+    weights: Annotated[str | None, typer.Option(help="Sampling-weight column.")] = None,
+    strata: Annotated[str | None, typer.Option(help="Stratum column.")] = None,
+    psu: Annotated[str | None, typer.Option(help="PSU column (nested within strata).")] = None,
+) -> None:
+    """Design-based GLM as R's survey::svyglm (Taylor linearisation); the plain GLM without a design."""
+    import pandas as pd
+
+    from analysis.survey import svyglm as fit_svyglm
+
+    with clear_errors():
+        if not data.exists():
+            raise ValueError(f"{data}: no such CSV file")
+        frame = pd.read_csv(data)
+        result = fit_svyglm(formula, frame, family, weights, strata, psu)
+    table = result.table()
+    doc = {
+        "formula": formula,
+        "family": ("quasibinomial" if result.design_based and family == "binomial" else family),
+        "design_based": result.design_based,
+        "design": {"weights": weights, "strata": strata, "psu": psu, "nest": True}
+        if result.design_based
+        else None,
+        "n": result.n,
+        "df_residual": result.df_residual,
+        "p_value_distribution": "t" if result.uses_t() else "normal",
+        "coefficients": table.to_dict(orient="records"),
+        "vcov": {"terms": result.names, "matrix": result.cov.tolist()},
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(doc, indent=2))
+    console.print(table.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
+    console.print(f"residual df {result.df_residual:g}; written to {out}")
+
+
+@app.command()
 def query(
     sql: Annotated[str | None, typer.Argument(help="SQL to run (the warehouse is opened read-only).")] = None,
     analysis: Annotated[

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from nhanes_bone.cli import app
 
-COMMANDS = ["ingest", "fetch", "synth", "transform", "build", "docs", "query"]
+COMMANDS = ["ingest", "fetch", "synth", "transform", "build", "docs", "query", "dq", "svyglm"]
 
 
 @pytest.mark.parametrize("command", [[], *[[c] for c in COMMANDS]])

@@ -1,0 +1,40 @@
+# Reference numbers for analysis/survey.py, from R's survey package (Debian r-cran-survey).
+# Regenerate: Rscript tests/reference/svyglm_reference.R  (run from the project root)
+suppressPackageStartupMessages(library(survey))
+d <- read.csv("tests/reference/svy_data.csv")
+d$grp <- factor(d$grp)
+des <- svydesign(ids = ~psu, strata = ~stratum, weights = ~weight, nest = TRUE, data = d)
+
+out <- list()
+tidy <- function(fit, design_based = TRUE) {
+  s <- summary(fit)$coefficients
+  list(
+    terms = rownames(s),
+    estimate = unname(s[, 1]),
+    std_error = unname(s[, 2]),
+    statistic = unname(s[, 3]),
+    p_value = unname(s[, 4]),
+    df_residual = fit$df.residual,
+    ci_t = unname(confint(fit, df = fit$df.residual)),
+    vcov = unname(as.matrix(vcov(fit)))
+  )
+}
+out$binomial <- tidy(svyglm(y_bin ~ x1 + x2 + grp, design = des, family = quasibinomial()))
+out$gaussian <- tidy(svyglm(y_cont ~ x1 + x2 + grp, design = des, family = gaussian()))
+out$binomial_domain_grp_a <- tidy(svyglm(y_bin ~ x1 + x2, design = subset(des, grp == "a"), family = quasibinomial()))
+out$gaussian_domain_x2_1 <- tidy(svyglm(y_cont ~ x1 + grp, design = subset(des, x2 == 1), family = gaussian()))
+plain <- glm(y_bin ~ x1 + x2 + grp, data = d, family = binomial())
+out$plain_binomial <- list(
+  terms = names(coef(plain)), estimate = unname(coef(plain)),
+  std_error = unname(sqrt(diag(vcov(plain)))), p_value = unname(summary(plain)$coefficients[, 4]),
+  df_residual = plain$df.residual
+)
+plain_g <- glm(y_cont ~ x1 + x2 + grp, data = d, family = gaussian())
+out$plain_gaussian <- list(
+  terms = names(coef(plain_g)), estimate = unname(coef(plain_g)),
+  std_error = unname(sqrt(diag(vcov(plain_g)))), p_value = unname(summary(plain_g)$coefficients[, 4]),
+  df_residual = plain_g$df.residual
+)
+out$r_version <- R.version.string
+out$survey_version <- as.character(packageVersion("survey"))
+writeLines(jsonlite::toJSON(out, digits = NA, auto_unbox = TRUE, pretty = TRUE), "tests/reference/svyglm_reference.json")
