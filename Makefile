@@ -19,7 +19,7 @@ CLI   := $(BIN)/nhanes-bone
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install warehouse demo synth ingest fetch dq test lint format bench docs docs-serve clean
+.PHONY: help install warehouse demo synth ingest fetch dq analysis test lint format bench docs docs-serve clean
 
 help: ## Show this help
 	@echo "nhanes-bone: NHANES bone-health warehouse (DuckDB + dbt)"
@@ -50,13 +50,17 @@ $(DEMO_DATA_DIR)/TRUTH.json: | $(STAMP)
 
 synth: $(DEMO_DATA_DIR)/TRUTH.json ## Write the SYNTHETIC twin to DEMO_DATA_DIR (once)
 
-demo: $(STAMP) $(DEMO_DATA_DIR)/TRUTH.json ## Offline end to end on the SYNTHETIC twin: synth → ingest → dbt build → data quality
+demo: $(STAMP) $(DEMO_DATA_DIR)/TRUTH.json ## Offline end to end on the SYNTHETIC twin: synth → ingest → dbt build → data quality → analyses
 	$(CLI) build --data-dir "$(DEMO_DATA_DIR)" --warehouse "$(DEMO_WAREHOUSE)"
 	$(CLI) dq --warehouse "$(DEMO_WAREHOUSE)"
+	$(CLI) analyze --warehouse "$(DEMO_WAREHOUSE)" --run demo
 	@echo "demo warehouse (SYNTHETIC data): $(DEMO_WAREHOUSE)"
 
 dq: $(STAMP) ## Data-quality checks (GX) on WAREHOUSE; fails on any critical expectation
 	$(CLI) dq --warehouse "$(WAREHOUSE)"
+
+analysis: $(STAMP) ## Tables 1-4 (unweighted and design-based) from WAREHOUSE into reports/<run>/tables and the analysis schema
+	$(CLI) analyze --warehouse "$(WAREHOUSE)"
 
 test: $(STAMP) ## Run the test suite (unit, integration on real and synthetic data)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -1,0 +1,61 @@
+"""`nhanes-bone analyze`: read the cohort read-only, fit Tables 1-4, write them three ways."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import study1
+from analysis.outputs import label, write_csv, write_html, write_warehouse
+from nhanes_bone.duck import connect_read_only
+
+WEIGHTINGS = ("unweighted", "design")
+
+
+@dataclass
+class AnalysisRun:
+    tables: dict[str, pd.DataFrame]
+    synthetic: bool
+    folder: Path
+    seconds: float
+
+
+def load(warehouse: Path) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
+    con = connect_read_only(warehouse)
+    try:
+        cohort = con.execute("select * from marts.metals_op_cohort order by participant_id").df()
+        design = con.execute(
+            "select participant_id, design_stratum, design_psu from staging.stg_nhanes__demographics"
+        ).df()
+        synthetic = bool(
+            con.execute("select coalesce(bool_or(is_synthetic), false) from raw._files").fetchone()[0]
+        )
+    finally:
+        con.close()
+    return cohort, design, synthetic
+
+
+def analyze(
+    warehouse: Path, reports: Path, run_name: str | None = None, write_tables: bool = True
+) -> AnalysisRun:
+    start = time.perf_counter()
+    cohort, design, synthetic = load(warehouse)
+    if len(cohort) < 20:
+        raise ValueError(
+            f"{warehouse}: marts.metals_op_cohort has {len(cohort)} rows, too few to fit Tables 1-4 "
+            "(on the offline genuine files the DXA scans are missing; see marts.metals_op_inclusion_flow)"
+        )
+    data = study1.StudyData.build(cohort, design)
+    tables = {"table1": study1.table1(data.cohort)}
+    for name, fn in (("table2", study1.table2), ("table3", study1.table3), ("table4", study1.table4)):
+        tables[name] = pd.concat([fn(data, w) for w in WEIGHTINGS], ignore_index=True)
+    tables = {name: label(frame, synthetic) for name, frame in tables.items()}
+    folder = reports / (run_name or warehouse.stem) / "tables"
+    write_csv(tables, folder)
+    write_html(tables, folder, synthetic)
+    if write_tables:
+        write_warehouse(tables, warehouse)
+    return AnalysisRun(tables, synthetic, folder, time.perf_counter() - start)
