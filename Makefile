@@ -53,14 +53,14 @@ synth: $(DEMO_DATA_DIR)/TRUTH.json ## Write the SYNTHETIC twin to DEMO_DATA_DIR 
 demo: $(STAMP) $(DEMO_DATA_DIR)/TRUTH.json ## Offline end to end on the SYNTHETIC twin: synth → ingest → dbt build → data quality → analyses
 	$(CLI) build --data-dir "$(DEMO_DATA_DIR)" --warehouse "$(DEMO_WAREHOUSE)"
 	$(CLI) dq --warehouse "$(DEMO_WAREHOUSE)"
-	$(CLI) analyze --warehouse "$(DEMO_WAREHOUSE)" --run demo
+	$(CLI) analyze --warehouse "$(DEMO_WAREHOUSE)" --run demo --sensitivity
 	@echo "demo warehouse (SYNTHETIC data): $(DEMO_WAREHOUSE)"
 
 dq: $(STAMP) ## Data-quality checks (GX) on WAREHOUSE; fails on any critical expectation
 	$(CLI) dq --warehouse "$(WAREHOUSE)"
 
-analysis: $(STAMP) ## Tables 1-4 (unweighted and design-based) from WAREHOUSE into reports/<run>/tables and the analysis schema
-	$(CLI) analyze --warehouse "$(WAREHOUSE)"
+analysis: $(STAMP) ## Tables 1-4 (unweighted and design-based) and the sensitivity table from WAREHOUSE into reports/<run>/tables and the analysis schema
+	$(CLI) analyze --warehouse "$(WAREHOUSE)" --sensitivity
 
 test: $(STAMP) ## Run the test suite (unit, integration on real and synthetic data)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

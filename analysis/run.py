@@ -39,7 +39,11 @@ def load(warehouse: Path) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
 
 
 def analyze(
-    warehouse: Path, reports: Path, run_name: str | None = None, write_tables: bool = True
+    warehouse: Path,
+    reports: Path,
+    run_name: str | None = None,
+    write_tables: bool = True,
+    with_sensitivity: bool = False,
 ) -> AnalysisRun:
     start = time.perf_counter()
     cohort, design, synthetic = load(warehouse)
@@ -52,6 +56,10 @@ def analyze(
     tables = {"table1": study1.table1(data.cohort)}
     for name, fn in (("table2", study1.table2), ("table3", study1.table3), ("table4", study1.table4)):
         tables[name] = pd.concat([fn(data, w) for w in WEIGHTINGS], ignore_index=True)
+    if with_sensitivity:
+        from analysis.sensitivity import sensitivity
+
+        tables["sensitivity"] = sensitivity(warehouse)
     tables = {name: label(frame, synthetic) for name, frame in tables.items()}
     folder = reports / (run_name or warehouse.stem) / "tables"
     write_csv(tables, folder)

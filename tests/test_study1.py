@@ -98,3 +98,21 @@ def test_reduced_design_equals_the_full_design(synthetic_warehouse):
 def test_analysis_refuses_an_empty_cohort(real_warehouse, tmp_path):
     with pytest.raises(ValueError, match="too few"):
         analyze(real_warehouse, tmp_path, write_tables=False)
+
+
+@pytest.mark.slow
+def test_sensitivity_rows_move_with_the_choices(synthetic_warehouse, tmp_path):
+    from analysis.sensitivity import sensitivity
+
+    warehouse = tmp_path / "w.duckdb"
+    warehouse.write_bytes(synthetic_warehouse.read_bytes())
+    table = sensitivity(
+        warehouse,
+        [("spine_reference", "spine_1068_0118"), ("required_bmd_sites", ["total_femur", "femoral_neck"])],
+    ).set_index("choice")
+    defaults = table.loc["defaults"]
+    assert table.loc["spine_reference", "cohort_n"] == defaults.cohort_n
+    assert table.loc["spine_reference", "osteoporosis_n"] > defaults.osteoporosis_n
+    assert table.loc["required_bmd_sites", "cohort_n"] > defaults.cohort_n
+    assert np.isfinite(table.cadmium_q4_or).all()
+    assert warehouse.read_bytes() == synthetic_warehouse.read_bytes()  # variants ran on copies
