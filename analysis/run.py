@@ -1,4 +1,5 @@
-"""`nhanes-bone analyze`: read the cohort read-only, fit Tables 1-4, write them three ways."""
+"""`nhanes-bone analyze`: read the cohorts read-only, fit study 1's Tables 1-4 and study 2's
+models, and write every table three ways (CSV, HTML fragment, the warehouse's analysis schema)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,14 @@ def load(warehouse: Path) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
     return cohort, design, synthetic
 
 
+def load_study2(warehouse: Path) -> pd.DataFrame:
+    con = connect_read_only(warehouse)
+    try:
+        return con.execute("select * from marts.hb_bmd_cohort order by participant_id").df()
+    finally:
+        con.close()
+
+
 def analyze(
     warehouse: Path,
     reports: Path,
@@ -56,6 +65,16 @@ def analyze(
     tables = {"table1": study1.table1(data.cohort)}
     for name, fn in (("table2", study1.table2), ("table3", study1.table3), ("table4", study1.table4)):
         tables[name] = pd.concat([fn(data, w) for w in WEIGHTINGS], ignore_index=True)
+    hb_cohort = load_study2(warehouse)
+    if len(hb_cohort) >= 20:
+        from analysis import study2
+
+        tables["study2_regression"] = study2.regressions(hb_cohort, design)
+        tables["study2_hemoglobin_by_status"] = study2.hemoglobin_by_status(hb_cohort)
+        tables["study2_comparison"] = study2.comparison(tables["study2_regression"])
+        narrative = study2.narrative(tables["study2_comparison"])
+    else:
+        narrative = None
     if with_sensitivity:
         from analysis.sensitivity import sensitivity
 
@@ -64,6 +83,9 @@ def analyze(
     folder = reports / (run_name or warehouse.stem) / "tables"
     write_csv(tables, folder)
     write_html(tables, folder, synthetic)
+    if narrative is not None:
+        prefix = "SYNTHETIC DATA, not findings.\n" if synthetic else ""
+        (folder / "study2_comparison.txt").write_text(prefix + narrative + "\n")
     if write_tables:
         write_warehouse(tables, warehouse)
     return AnalysisRun(tables, synthetic, folder, time.perf_counter() - start)

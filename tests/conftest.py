@@ -51,7 +51,7 @@ def build_warehouse(data_dir: Path, warehouse: Path, dbt_vars: dict | None = Non
 
     with atomic_rebuild(warehouse) as work:
         ingest(data_dir, warehouse, build_into=work)
-        run_dbt(["build"], work, dbt_vars)
+        run_dbt(["build", "--quiet"], work, dbt_vars)
     return warehouse
 
 
@@ -63,3 +63,13 @@ def synthetic_warehouse(synthetic_dir: Path, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def real_warehouse(shared_nhanes: Path, tmp_path_factory) -> Path:
     return build_warehouse(shared_nhanes, tmp_path_factory.mktemp("wh_real") / "real.duckdb")
+
+
+@pytest.fixture(scope="session")
+def analysed(synthetic_warehouse, tmp_path_factory):
+    """`nhanes-bone analyze` on a copy of the synthetic warehouse: (AnalysisRun, warehouse)."""
+    from analysis.run import analyze
+
+    warehouse = tmp_path_factory.mktemp("analysis") / "demo.duckdb"
+    warehouse.write_bytes(synthetic_warehouse.read_bytes())
+    return analyze(warehouse, tmp_path_factory.mktemp("reports")), warehouse

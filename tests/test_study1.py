@@ -8,16 +8,8 @@ import pytest
 from helpers import query
 
 from analysis import study1
-from analysis.run import analyze, load
+from analysis.run import analyze, load  # noqa: F401
 from analysis.survey import Design, design_matrices, glm
-
-
-@pytest.fixture(scope="module")
-def analysed(synthetic_warehouse, tmp_path_factory):
-    warehouse = tmp_path_factory.mktemp("analysis") / "demo.duckdb"
-    warehouse.write_bytes(synthetic_warehouse.read_bytes())
-    reports = tmp_path_factory.mktemp("reports")
-    return analyze(warehouse, reports), warehouse
 
 
 def test_planted_cadmium_and_selenium_ors_lie_in_the_confidence_intervals(analysed, truth):

@@ -126,6 +126,7 @@ def synthesize(out: Path, seed: int = 20250101, scale: float = 1.0) -> dict:
 
     read_back = {name: pyreadstat.read_xport(str(path))[0] for name, path in written.items()}
     expected = truth.expected(read_back)
+    expected_study2 = expected.pop("study2")
     catalog = load_catalog()
     files = {
         path.name: {
@@ -151,6 +152,7 @@ def synthesize(out: Path, seed: int = 20250101, scale: float = 1.0) -> dict:
         "planted": truth_model.as_json(),
         "planted_quartile_cuts": {m: list(c) for m, c in cuts.items()},
         "study1_expected": expected,
+        "study2_expected": expected_study2,
         "table_rows": {name: info["rows"] for name, info in files.items()},
     }
     _write_json(out / SYNTHETIC_MARKER, marker)

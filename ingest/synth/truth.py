@@ -1,4 +1,4 @@
-"""What the warehouse should find in the synthetic twin, computed here in plain Python.
+"""What the warehouse should find in the synthetic twin (studies 1 and 2), computed in plain Python.
 
 This is deliberately a second, independent implementation of STUDY.md's inclusion
 flow (pandas on the generator's own files, not SQL on the warehouse), with the
@@ -95,6 +95,45 @@ def flow_masks(df: pd.DataFrame) -> list[tuple[str, pd.Series]]:
     return steps
 
 
+def study2_masks(df: pd.DataFrame) -> list[tuple[str, pd.Series]]:
+    """Study 2's cumulative inclusion masks (adults 50+ of both sexes)."""
+    mask = pd.Series(True, index=df.index)
+    steps = [("all_participants", mask.copy())]
+    for step, keep in (
+        ("aged_50_plus", df["RIDAGEYR"] >= 50),
+        ("hemoglobin_measured", df["LBXHGB"].notna()),
+        ("bmd_all_sites", df[list(SITE_COLUMNS.values())].notna().all(axis=1)),
+        (
+            "complete_covariates",
+            df["BMXBMI"].notna() & _known(df["SMQ020"], (1, 2)) & _known(df["DIQ010"], (1, 2, 3)),
+        ),
+    ):
+        mask = mask & keep
+        steps.append((step, mask.copy()))
+    return steps
+
+
+def expected_study2(df: pd.DataFrame) -> dict:
+    """Study 2's flow: osteoporosis is the lowest T-score < -2.5 (strict, as the IMOS paper)."""
+    is_op = lowest_tscore(df) < tm.OP_THRESHOLD
+    flow, previous = [], None
+    for order, (step, mask) in enumerate(study2_masks(df), start=1):
+        n = int(mask.sum())
+        flow.append(
+            {
+                "step_order": order,
+                "step": step,
+                "n_remaining": n,
+                "n_excluded": 0 if previous is None else previous - n,
+                "n_men": int((mask & (df["RIAGENDR"] == 1)).sum()),
+                "n_women": int((mask & (df["RIAGENDR"] == 2)).sum()),
+                "n_osteoporosis": int((mask & is_op).sum()),
+            }
+        )
+        previous = n
+    return {"inclusion_flow": flow, "cohort_n": flow[-1]["n_remaining"]}
+
+
 def quartile_cuts(values: pd.Series) -> tuple[float, float, float]:
     """Upper bounds of Q1..Q3: R type-7 quantiles (numpy's default 'linear')."""
     q = np.quantile(values.to_numpy(dtype=float), [0.25, 0.5, 0.75])
@@ -131,6 +170,7 @@ def expected(tables: dict[str, pd.DataFrame]) -> dict:
             "counts": {str(k): int((q == k).sum()) for k in (1, 2, 3, 4)},
         }
     return {
+        "study2": expected_study2(df),
         "inclusion_flow": flow,
         "cohort_n": int(len(cohort)),
         "cohort_osteoporosis_n": int(is_op[cohort.index].sum()),
