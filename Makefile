@@ -19,7 +19,7 @@ CLI   := $(BIN)/nhanes-bone
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install warehouse demo synth ingest fetch dq analysis test lint format bench docs docs-serve clean
+.PHONY: help install warehouse demo synth ingest fetch dq analysis report test lint format bench docs docs-serve clean
 
 help: ## Show this help
 	@echo "nhanes-bone: NHANES bone-health warehouse (DuckDB + dbt)"
@@ -50,10 +50,11 @@ $(DEMO_DATA_DIR)/TRUTH.json: | $(STAMP)
 
 synth: $(DEMO_DATA_DIR)/TRUTH.json ## Write the SYNTHETIC twin to DEMO_DATA_DIR (once)
 
-demo: $(STAMP) $(DEMO_DATA_DIR)/TRUTH.json ## Offline end to end on the SYNTHETIC twin: synth → ingest → dbt build → data quality → analyses
+demo: $(STAMP) $(DEMO_DATA_DIR)/TRUTH.json ## Offline end to end on the SYNTHETIC twin: synth → ingest → dbt build → data quality → analyses → report
 	$(CLI) build --data-dir "$(DEMO_DATA_DIR)" --warehouse "$(DEMO_WAREHOUSE)"
 	$(CLI) dq --warehouse "$(DEMO_WAREHOUSE)"
 	$(CLI) analyze --warehouse "$(DEMO_WAREHOUSE)" --run demo --sensitivity
+	$(CLI) report --warehouse "$(DEMO_WAREHOUSE)" --run demo
 	@echo "demo warehouse (SYNTHETIC data): $(DEMO_WAREHOUSE)"
 
 dq: $(STAMP) ## Data-quality checks (GX) on WAREHOUSE; fails on any critical expectation
@@ -61,6 +62,9 @@ dq: $(STAMP) ## Data-quality checks (GX) on WAREHOUSE; fails on any critical exp
 
 analysis: $(STAMP) ## Tables 1-4 (unweighted and design-based) and the sensitivity table from WAREHOUSE into reports/<run>/tables and the analysis schema
 	$(CLI) analyze --warehouse "$(WAREHOUSE)" --sensitivity
+
+report: $(STAMP) ## Render reports/<run>/report.html from WAREHOUSE (seconds; refits nothing)
+	$(CLI) report --warehouse "$(WAREHOUSE)"
 
 test: $(STAMP) ## Run the test suite (unit, integration on real and synthetic data)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

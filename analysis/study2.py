@@ -166,6 +166,10 @@ def comparison(regression: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _describe(r) -> str:
+    return f"{r.sex} {r.site.replace('_', ' ')} (β = {r.beta:.4f} g/cm² per g/dL, p = {r.p_value:.3f})"
+
+
 def narrative(compare: pd.DataFrame) -> str:
     """A short written comparison with the IMOS paper, for the report."""
     lines = []
@@ -173,14 +177,12 @@ def narrative(compare: pd.DataFrame) -> str:
         part = compare[compare.weighting == weighting]
         agree = part[part.agrees_with_paper]
         differ = part[~part.agrees_with_paper]
-        desc = lambda r: (
-            f"{r.sex} {r.site.replace('_', ' ')} (β = {r.beta:.4f} g/cm² per g/dL, p = {r.p_value:.3f})"
-        )  # noqa: E731
+
         lines.append(
             f"{weighting.capitalize()} (Model 1: age and BMI): NHANES agrees with IMOS for "
-            + (", ".join(desc(r) for r in agree.itertuples()) or "no site")
+            + (", ".join(_describe(r) for r in agree.itertuples()) or "no site")
             + "; it differs for "
-            + (", ".join(desc(r) for r in differ.itertuples()) or "no site")
+            + (", ".join(_describe(r) for r in differ.itertuples()) or "no site")
             + "."
         )
     return "\n".join(lines)

@@ -327,6 +327,20 @@ def analyze(
 
 
 @app.command()
+def report(
+    warehouse: WarehouseOpt = None,
+    reports: Annotated[Path, typer.Option(help="Folder of report runs.")] = Path("reports"),
+    run: Annotated[str | None, typer.Option(help="Run name (default: the warehouse file's stem).")] = None,
+) -> None:
+    """Render reports/<run>/report.html (self-contained) from what the warehouse holds; refits nothing."""
+    from analysis.report import build_report
+
+    with clear_errors():
+        out = build_report(settings.warehouse_path(warehouse), reports, run)
+    console.print(f"report: {out} (figures in {out.parent / 'figures'})")
+
+
+@app.command()
 def svyglm(
     data: Annotated[Path, typer.Option(help="CSV file with the variables, weights, strata and PSUs.")],
     formula: Annotated[str, typer.Option(help='R-style formula, e.g. "y ~ a + b + C(c)".')],

@@ -1,0 +1,388 @@
+"""`nhanes-bone report`: one self-contained HTML page from what the warehouse already holds.
+
+Nothing is refitted: the page is built from the marts, the ``analysis`` and ``dq`` schemas
+and ``raw._files`` (read-only), with the paper's published values beside ours from the
+data files in ``analysis/paper/``. Sections whose inputs do not exist yet say so, and
+which command would produce them.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import time
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+
+import jinja2
+import numpy as np
+import pandas as pd
+
+from analysis import figures
+from nhanes_bone.duck import connect_read_only
+
+HERE = Path(__file__).resolve().parent
+PAPER = json.loads((HERE / "paper" / "peng2025.json").read_text())
+IMOS = json.loads((HERE / "paper" / "imos2025.json").read_text())
+PACKAGES = [
+    "nhanes-bone",
+    "duckdb",
+    "dbt-core",
+    "dbt-duckdb",
+    "great-expectations",
+    "pandas",
+    "numpy",
+    "scipy",
+    "statsmodels",
+    "pyreadstat",
+    "matplotlib",
+]
+
+
+@dataclass
+class Section:
+    id: str
+    title: str
+    html: str = ""
+    images: list[str] = field(default_factory=list)
+    missing: str | None = None
+
+
+def _read(con, sql: str) -> pd.DataFrame | None:
+    try:
+        return con.execute(sql).df()
+    except Exception:  # a schema or table that does not exist yet is a missing section, not an error
+        return None
+
+
+def _fmt(value, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return ""
+    if isinstance(value, (int, np.integer)):
+        return f"{value:,}"
+    if isinstance(value, (float, np.floating)):
+        return f"{value:.{digits}f}"
+    return html.escape(str(value))
+
+
+def _table(frame: pd.DataFrame, digits: int = 3) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_fmt(v, digits)}</td>" for v in row) + "</tr>"
+        for row in frame.itertuples(index=False)
+    )
+    return f'<table class="result"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _or_text(or_, lo, hi) -> str:
+    if or_ is None or not np.isfinite(or_):
+        return ""
+    if lo is None or hi is None or not (np.isfinite(lo) and np.isfinite(hi)):
+        return f"{or_:.3f}"
+    return f"{or_:.3f} ({lo:.3f}, {hi:.3f})"
+
+
+def table1_section(t1: pd.DataFrame) -> pd.DataFrame:
+    paper = PAPER["table1"]
+    rows = []
+    for r in t1.itertuples():
+        ref_non = ref_op = ref_p = None
+        if r.variable == "Participants":
+            ref_non, ref_op = paper["participants"]["non_op"], paper["participants"]["op"]
+        elif r.variable in paper["categorical"] and r.level in paper["categorical"][r.variable]:
+            ref_non, ref_op, ref_p = paper["categorical"][r.variable][r.level]
+        elif r.variable in paper["continuous"]:
+            ref_non, ref_op, ref_p = paper["continuous"][r.variable]
+        rows.append(
+            {
+                "variable": r.variable,
+                "level": r.level,
+                "statistic": r.statistic,
+                "no OP (ours)": r.non_op,
+                "OP (ours)": r.op,
+                "p (ours)": r.p_value,
+                "no OP (paper)": ref_non,
+                "OP (paper)": ref_op,
+                "p (paper)": ref_p,
+                "difference no OP / OP": (
+                    f"{int(r.non_op_value) - ref_non:+d} / {int(r.op_value) - ref_op:+d}"
+                    if isinstance(ref_non, int) and r.statistic in ("n", "n (%)")
+                    else ""
+                ),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def table2_section(t2: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for r in t2[t2.term.isin(["Q2", "Q3", "Q4", "trend"])].itertuples():
+        ref = PAPER["table2"].get(r.metal, {}).get(r.model, {}).get(r.term)
+        ours = (
+            _or_text(r.odds_ratio, getattr(r, "or_ci_low", None), getattr(r, "or_ci_high", None))
+            if r.term != "trend"
+            else ""
+        )
+        paper_or = _or_text(*ref[:3]) if isinstance(ref, list) else ""
+        rows.append(
+            {
+                "weighting": r.weighting,
+                "metal": r.metal,
+                "model": r.model,
+                "term": r.term,
+                "range": getattr(r, "range", ""),
+                "OR (95% CI), ours": ours,
+                "p, ours": r.p_value,
+                "OR (95% CI), paper": paper_or,
+                "p, paper": ref[3] if isinstance(ref, list) else ref,
+                "OR difference": (r.odds_ratio - ref[0]) if isinstance(ref, list) else None,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def table3_section(t3: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for r in t3[t3.term.isin(["Q2", "Q3", "Q4", "trend"])].itertuples():
+        ref = PAPER["table3"].get(r.metal, {}).get(r.outcome, {}).get(r.model, {}).get(r.term)
+        rows.append(
+            {
+                "weighting": r.weighting,
+                "site": r.outcome.replace("_bmd_g_cm2", ""),
+                "metal": r.metal,
+                "model": r.model,
+                "term": r.term,
+                "β, ours": r.estimate if r.term != "trend" else None,
+                "p, ours": r.p_value,
+                "β, paper": ref[0] if isinstance(ref, list) else None,
+                "p, paper": ref[1] if isinstance(ref, list) else ref,
+                "β difference": (r.estimate - ref[0]) if isinstance(ref, list) else None,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def table4_section(t4: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for r in t4[t4.term.isin(["Q4", "interaction"])].itertuples():
+        if r.term == "interaction":
+            ref = PAPER["table4"]["interaction"].get(r.metal, {}).get(r.subgroup)
+            rows.append(
+                {
+                    "weighting": r.weighting,
+                    "subgroup": r.subgroup,
+                    "level": "p for interaction",
+                    "metal": r.metal,
+                    "Q4 OR (95% CI), ours": "",
+                    "p, ours": r.p_value,
+                    "Q4 OR (95% CI), paper": "",
+                    "p, paper": ref,
+                }
+            )
+            continue
+        ref = PAPER["table4"]["q4"].get(r.metal, {}).get(r.level)
+        rows.append(
+            {
+                "weighting": r.weighting,
+                "subgroup": r.subgroup,
+                "level": r.level,
+                "metal": r.metal,
+                "Q4 OR (95% CI), ours": _or_text(r.odds_ratio, r.or_ci_low, r.or_ci_high),
+                "p, ours": r.p_value,
+                "Q4 OR (95% CI), paper": _or_text(*ref[:3]) if ref else "",
+                "p, paper": ref[3] if ref else None,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def build_report(warehouse: Path, reports: Path, run_name: str | None = None) -> Path:
+    start = time.perf_counter()
+    run = run_name or warehouse.stem
+    folder = reports / run
+    figs = folder / "figures"
+    con = connect_read_only(warehouse)
+    try:
+        files = _read(con, "select * from raw._files order by table_name")
+        flow = _read(con, "select * from marts.metals_op_inclusion_flow order by step_order")
+        cohort = _read(con, "select * from marts.metals_op_cohort")
+        settings = _read(con, "select * from marts.build_settings order by var_name")
+        t = {
+            name: _read(con, f"select * from analysis.{name}")
+            for name in (
+                "table1",
+                "table2",
+                "table3",
+                "table4",
+                "sensitivity",
+                "study2_regression",
+                "study2_hemoglobin_by_status",
+                "study2_comparison",
+            )
+        }
+        hb_flow = _read(con, "select * from marts.hb_bmd_inclusion_flow order by step_order")
+        dq = _read(con, "select * from dq.results where run_at = (select max(run_at) from dq.results)")
+        wqs = _read(con, "select * from analysis.wqs_weights")
+        bkmr = _read(con, "select * from analysis.bkmr_overall_risk")
+    finally:
+        con.close()
+    if files is None or files.empty:
+        raise ValueError(f"{warehouse}: raw._files is empty; ingest and build the warehouse first")
+    synthetic = bool(files.is_synthetic.any())
+    sections: list[Section] = []
+
+    # data quality
+    s = Section("data-quality", "Data quality")
+    if dq is None or dq.empty:
+        s.missing = "no data-quality run recorded (dq.results): run `nhanes-bone dq`"
+    else:
+        per_suite = (
+            dq.groupby(["suite", "severity"], sort=False)
+            .agg(expectations=("success", "size"), failed=("success", lambda x: int((~x).sum())))
+            .reset_index()
+        )
+        per_suite["result"] = np.where(
+            per_suite.failed == 0, "pass", np.where(per_suite.severity == "critical", "FAIL", "warn")
+        )
+        docs = (
+            Path(__file__).resolve().parents[1]
+            / "expectations"
+            / "uncommitted"
+            / "data_docs"
+            / "local_site"
+            / "index.html"
+        )
+        s.html = (
+            f"<p>Last run {dq.run_at.max()} against profile <b>{html.escape(str(dq.profile.iloc[0]))}</b>: "
+            f"{len(dq)} expectations, {int((~dq.success).sum())} failed. "
+            f'Great Expectations Data Docs: <a href="{docs.as_uri()}">{docs}</a></p>' + _table(per_suite)
+        )
+    sections.append(s)
+
+    # inclusion flow
+    s = Section("inclusion-flow", "Inclusion flow (Figure 1)")
+    if flow is None:
+        s.missing = "marts.metals_op_inclusion_flow is missing: run `make warehouse`"
+    else:
+        s.images.append(
+            figures.save(
+                figures.flow_diagram(
+                    flow, PAPER["cohort"]["n"], PAPER["cohort"]["osteoporosis"], "Study 1: inclusion flow"
+                ),
+                figs,
+                "inclusion_flow",
+                synthetic,
+            )
+        )
+        last = flow.iloc[-1]
+        s.html = (
+            f"<p>Ours: <b>{last.n_remaining:,}</b> women, <b>{last.n_osteoporosis:,}</b> with osteoporosis. "
+            f"Peng et al. 2025: <b>905</b>, <b>161</b> (difference {last.n_remaining - 905:+,} / "
+            f"{last.n_osteoporosis - 161:+,}).</p>" + _table(flow)
+        )
+    sections.append(s)
+
+    for name, title, builder in (
+        ("table1", "Table 1: characteristics by osteoporosis status", table1_section),
+        ("table2", "Table 2: osteoporosis by metal quartile (logistic)", table2_section),
+        ("table3", "Table 3: BMD by metal quartile (linear)", table3_section),
+        ("table4", "Table 4: Model 3 within age and BMI groups", table4_section),
+    ):
+        s = Section(name, title)
+        if t[name] is None:
+            s.missing = f"analysis.{name} is missing: run `nhanes-bone analyze`"
+        else:
+            s.html = f"<p>Paper values: {html.escape(PAPER[name]['where'])}.</p>" + _table(builder(t[name]))
+            if name == "table2":
+                s.images.append(
+                    figures.save(figures.forest(t[name], PAPER["table2"]), figs, "table2_forest", synthetic)
+                )
+        sections.append(s)
+
+    s = Section("sensitivity", "Sensitivity to the OPEN choices")
+    if t["sensitivity"] is None:
+        s.missing = "analysis.sensitivity is missing: run `nhanes-bone analyze --sensitivity`"
+    else:
+        s.html = (
+            "<p>The paper: 905 women, 161 with osteoporosis; Model 3 Q4 OR cadmium 1.485, selenium 0.515.</p>"
+            + _table(t["sensitivity"])
+        )
+    sections.append(s)
+
+    s = Section("distributions", "Metals and T-scores by osteoporosis status")
+    if cohort is None or len(cohort) < 2:
+        s.missing = "the cohort is empty"
+    else:
+        s.images.append(figures.save(figures.distributions(cohort), figs, "distributions", synthetic))
+    sections.append(s)
+
+    sections.append(
+        Section(
+            "figure2-wqs",
+            "Figure 2: WQS mixture weights",
+            missing=(
+                "no WQS results in the warehouse (analysis.wqs_weights): the WQS estimator is not part of this version yet"
+                if wqs is None
+                else None
+            ),
+        )
+    )
+    sections.append(
+        Section(
+            "figure3-bkmr",
+            "Figure 3: BKMR exposure-response and overall risk",
+            missing=(
+                "no BKMR results in the warehouse (analysis.bkmr_overall_risk): the BKMR sampler is not part of this version yet"
+                if bkmr is None
+                else None
+            ),
+        )
+    )
+
+    s = Section("study2", "Study 2: hemoglobin and BMD by sex (IMOS design on NHANES)")
+    if t["study2_regression"] is None:
+        s.missing = "analysis.study2_regression is missing: run `nhanes-bone analyze`"
+    else:
+        s.images.append(
+            figures.save(
+                figures.hemoglobin_effects(t["study2_regression"], IMOS), figs, "study2_hemoglobin", synthetic
+            )
+        )
+        narrative = folder / "tables" / "study2_comparison.txt"
+        text = narrative.read_text() if narrative.exists() else ""
+        s.html = (
+            ("<h3>Inclusion flow</h3>" + _table(hb_flow) if hb_flow is not None else "")
+            + f"<h3>Comparison with the IMOS paper</h3><p>{html.escape(IMOS['where'])}</p>"
+            + "".join(f"<p>{html.escape(line)}</p>" for line in text.splitlines())
+            + _table(t["study2_comparison"])
+            + "<h3>Mean hemoglobin by osteoporosis status</h3>"
+            + _table(t["study2_hemoglobin_by_status"])
+            + "<h3>All hemoglobin coefficients</h3>"
+            + _table(t["study2_regression"], 4)
+        )
+    sections.append(s)
+
+    versions = {}
+    for package in PACKAGES:
+        try:
+            versions[package] = version(package)
+        except Exception:
+            versions[package] = "?"
+    template = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=False)
+    page = template.get_template("report.html.j2").render(
+        synthetic=synthetic,
+        files=files.to_dict("records"),
+        settings=(settings.to_dict("records") if settings is not None else []),
+        built_at=(settings.built_at.max() if settings is not None else None),
+        versions=versions,
+        sections=sections,
+        warehouse=str(warehouse),
+        paper=PAPER["citation"],
+        imos=IMOS["citation"],
+        seconds=time.perf_counter() - start,
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / "report.html"
+    out.write_text(page)
+    return out
