@@ -239,3 +239,24 @@ def hemoglobin_effects(regression: pd.DataFrame, paper: dict | None):
     ax.legend(handles=handles, fontsize=8)
     ax.set_title("Study 2: hemoglobin and BMD", fontsize=11)
     return fig
+
+
+def wqs_weights(weights: pd.DataFrame, models: pd.DataFrame):
+    """Figure 2: WQS weights in each direction, with the index's odds ratio."""
+    directions = list(dict.fromkeys(weights.direction))
+    fig, axes = plt.subplots(1, len(directions), figsize=(5 * len(directions), 3.6), sharex=True)
+    axes = np.atleast_1d(axes)
+    for ax, direction in zip(axes, directions, strict=True):
+        part = weights[weights.direction == direction].sort_values("weight")
+        ax.barh(part.metal, part.weight, color="#3559a8" if direction == "positive" else "#2a8a5c")
+        ax.axvline(1 / len(part), color="#b23b2e", lw=0.8, ls="--")
+        m = models[models.direction == direction].iloc[0]
+        constrained = " (sign constrained)" if m.b_constrained else ""
+        ax.set_title(
+            f"{direction}{constrained}: OR {m.odds_ratio:.2f} ({m.or_ci_low:.2f}-{m.or_ci_high:.2f})",
+            fontsize=9,
+        )
+        ax.set_xlabel("weight")
+    fig.suptitle("Figure 2: WQS weights (dashed: 1/5)", fontsize=11)
+    fig.tight_layout()
+    return fig

@@ -224,6 +224,7 @@ def build_report(warehouse: Path, reports: Path, run_name: str | None = None) ->
         hb_flow = _read(con, "select * from marts.hb_bmd_inclusion_flow order by step_order")
         dq = _read(con, "select * from dq.results where run_at = (select max(run_at) from dq.results)")
         wqs = _read(con, "select * from analysis.wqs_weights")
+        wqs_model = _read(con, "select * from analysis.wqs_model")
         bkmr = _read(con, "select * from analysis.bkmr_overall_risk")
     finally:
         con.close()
@@ -317,17 +318,17 @@ def build_report(warehouse: Path, reports: Path, run_name: str | None = None) ->
         s.images.append(figures.save(figures.distributions(cohort), figs, "distributions", synthetic))
     sections.append(s)
 
-    sections.append(
-        Section(
-            "figure2-wqs",
-            "Figure 2: WQS mixture weights",
-            missing=(
-                "no WQS results in the warehouse (analysis.wqs_weights): the WQS estimator is not part of this version yet"
-                if wqs is None
-                else None
-            ),
+    s = Section("figure2-wqs", "Figure 2: WQS mixture weights")
+    if wqs is None or wqs_model is None:
+        s.missing = "no WQS results in the warehouse (analysis.wqs_weights): run `nhanes-bone analyze`"
+    else:
+        s.images.append(figures.save(figures.wqs_weights(wqs, wqs_model), figs, "figure2_wqs", synthetic))
+        s.html = (
+            "<p>gWQS 3.x defaults: q = 4, 40% training / 60% validation, b = 100, t²-weighted mean of the "
+            "bootstrap weights; Peng et al. report cadmium with the largest positive weight and selenium "
+            "protective.</p>" + _table(wqs_model) + _table(wqs)
         )
-    )
+    sections.append(s)
     sections.append(
         Section(
             "figure3-bkmr",

@@ -7,7 +7,20 @@ from typer.testing import CliRunner
 
 from nhanes_bone.cli import app
 
-COMMANDS = ["ingest", "fetch", "synth", "transform", "build", "docs", "query", "dq", "svyglm"]
+COMMANDS = [
+    "ingest",
+    "fetch",
+    "synth",
+    "transform",
+    "build",
+    "docs",
+    "query",
+    "dq",
+    "svyglm",
+    "wqs",
+    "analyze",
+    "report",
+]
 
 
 @pytest.mark.parametrize("command", [[], *[[c] for c in COMMANDS]])

@@ -108,3 +108,15 @@ def test_sensitivity_rows_move_with_the_choices(synthetic_warehouse, tmp_path):
     assert table.loc["required_bmd_sites", "cohort_n"] > defaults.cohort_n
     assert np.isfinite(table.cadmium_q4_or).all()
     assert warehouse.read_bytes() == synthetic_warehouse.read_bytes()  # variants ran on copies
+
+
+def test_wqs_weights_put_cadmium_first_and_selenium_in_the_negative_index(analysed):
+    run, _ = analysed
+    weights = run.tables["wqs_weights"]
+    positive = weights[weights.direction == "positive"].set_index("metal").weight
+    negative = weights[weights.direction == "negative"].set_index("metal").weight
+    assert positive.idxmax() == "cadmium"  # the planted harmful metal
+    assert negative.idxmax() == "selenium"  # the planted protective one
+    assert abs(positive.sum() - 1) < 1e-9 and (positive >= 0).all()
+    models = run.tables["wqs_model"].set_index("direction")
+    assert models.loc["positive", "odds_ratio"] > 1 and models.loc["negative", "odds_ratio"] < 1

@@ -1,0 +1,135 @@
+"""R's ``optim(method = "BFGS")`` without a gradient, step for step.
+
+gWQS fits its weights with R's variable-metric minimiser (``vmmin`` in R's
+src/appl/optim.c) and, since it passes no gradient, R's central finite differences with
+``ndeps = 1e-3``. scipy's BFGS uses another line search and gradient, and lands on
+slightly different optima of WQS's flat likelihood surface; replaying a gWQS run to 1e-3
+needs the same algorithm, so it is re-implemented here from its published description.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+STEPREDN = 0.2
+ACCTOL = 0.0001
+RELTEST = 10.0
+
+
+@dataclass
+class OptimResult:
+    par: np.ndarray
+    value: float
+    convergence: int  # 0 converged, 1 iteration limit reached (R's codes)
+    fncount: int
+    grcount: int
+
+
+def numeric_gradient(
+    fn: Callable[[np.ndarray], float],
+    x: np.ndarray,
+    ndeps: float = 1e-3,
+    batch: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> np.ndarray:
+    """R's optim gradient when ``gr`` is NULL: central differences with step ``ndeps``.
+
+    ``batch`` evaluates many parameter vectors (rows) at once: the same differences, one
+    matrix product instead of 2n calls.
+    """
+    if batch is not None:
+        steps = np.eye(len(x)) * ndeps
+        values = batch(np.vstack([x + steps, x - steps]))
+        return (values[: len(x)] - values[len(x) :]) / (2 * ndeps)
+    g = np.empty_like(x)
+    probe = x.copy()
+    for i in range(len(x)):
+        probe[i] = x[i] + ndeps
+        up = fn(probe)
+        probe[i] = x[i] - ndeps
+        down = fn(probe)
+        g[i] = (up - down) / (2 * ndeps)
+        probe[i] = x[i]
+    return g
+
+
+def vmmin(
+    fn: Callable[[np.ndarray], float],
+    x0: np.ndarray,
+    maxit: int = 100,
+    reltol: float = 1.490116e-08,
+    abstol: float = -np.inf,
+    ndeps: float = 1e-3,
+    batch: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> OptimResult:
+    """Minimise ``fn`` from ``x0`` as R's ``optim(x0, fn, method = "BFGS", control = ...)``."""
+    b = np.array(x0, dtype=float)
+    n = len(b)
+    f = fn(b)
+    if not np.isfinite(f):
+        raise ValueError("initial value in 'vmmin' is not finite")
+    fmin = f
+    funcount = gradcount = 1
+    g = numeric_gradient(fn, b, ndeps, batch)
+    iteration = 1
+    ilast = gradcount
+    B = np.eye(n)
+    count = 0
+    while True:
+        if ilast == gradcount:
+            B = np.eye(n)
+        X = b.copy()
+        c = g.copy()
+        t = -B @ g
+        gradproj = float(t @ g)
+        if gradproj < 0.0:  # downhill
+            steplength = 1.0
+            accpoint = False
+            while True:
+                b = X + steplength * t
+                count = int(np.sum(RELTEST + b == RELTEST + X))
+                if count < n:
+                    f = fn(b)
+                    funcount += 1
+                    accpoint = bool(np.isfinite(f) and f <= fmin + gradproj * steplength * ACCTOL)
+                    if not accpoint:
+                        steplength *= STEPREDN
+                if count == n or accpoint:
+                    break
+            enough = f > abstol and abs(f - fmin) > reltol * (abs(fmin) + reltol)
+            if not enough:
+                count = n
+                fmin = f
+            if count < n:  # making progress
+                fmin = f
+                g = numeric_gradient(fn, b, ndeps, batch)
+                gradcount += 1
+                iteration += 1
+                t = steplength * t
+                c = g - c
+                D1 = float(t @ c)
+                if D1 > 0:
+                    Xv = B @ c
+                    D2 = 1.0 + float(Xv @ c) / D1
+                    B = B + (D2 * np.outer(t, t) - np.outer(Xv, t) - np.outer(t, Xv)) / D1
+                else:
+                    ilast = gradcount
+            else:  # no progress
+                if ilast < gradcount:
+                    count = 0
+                    ilast = gradcount
+        else:  # uphill search direction: reset, unless just reset
+            count = 0
+            if ilast == gradcount:
+                count = n
+            else:
+                ilast = gradcount
+        if iteration >= maxit:
+            break
+        if gradcount - ilast > 2 * n:
+            ilast = gradcount  # periodic restart
+        if count == n and ilast == gradcount:
+            break
+    return OptimResult(b, float(fmin), 0 if iteration < maxit else 1, funcount, gradcount)
