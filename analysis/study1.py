@@ -26,7 +26,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
-from analysis.survey import Design, SurveyError, design_matrices, glm
+from analysis.survey import Design, SurveyError, design_matrices, glm, with_empty_psus
 
 METALS = {
     "lead": ("blood_lead_ug_dl", "Blood lead (µg/dL)"),
@@ -78,18 +78,7 @@ class StudyData:
         for col in BOOLEAN:
             cohort[col] = cohort[col].astype(int)
         cohort["op"] = cohort["has_osteoporosis"]
-        # Out-of-domain rows add zero to every PSU total, so the full design reduces exactly to
-        # the cohort plus one zero-weight row for each PSU without a cohort member (it still
-        # counts among its stratum's PSUs). Their model values are placeholders.
-        empty = design.loc[~design["design_psu"].isin(cohort["design_psu"]), ["design_stratum", "design_psu"]]
-        empty = empty.drop_duplicates("design_psu")
-        filler = cohort.iloc[[0] * len(empty)].reset_index(drop=True)
-        filler["design_stratum"] = empty["design_stratum"].to_numpy()
-        filler["design_psu"] = empty["design_psu"].to_numpy()
-        filler["combined_metals_weight"] = 0.0
-        filler["participant_id"] = -1
-        full = pd.concat([cohort, filler], ignore_index=True)
-        in_cohort = np.r_[np.ones(len(cohort), dtype=bool), np.zeros(len(filler), dtype=bool)]
+        full, in_cohort = with_empty_psus(cohort, design, "combined_metals_weight")
         return cls(cohort, full, in_cohort)
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.survey import Design, SurveyError, design_matrices, glm
+from analysis.survey import Design, SurveyError, design_matrices, glm, with_empty_psus
 
 PAPER = Path(__file__).resolve().parent / "paper" / "imos2025.json"
 SITES = {
@@ -39,18 +39,11 @@ MODELS = {
 
 
 def prepare(cohort: pd.DataFrame, design: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """The cohort plus one zero-weight row per PSU without a member (see study1.StudyData)."""
+    """The cohort as a domain of the full design (``survey.with_empty_psus``)."""
     cohort = cohort.copy()
     for col in ("ever_smoked", "diabetes", "has_low_bmd", "has_osteoporosis"):
         cohort[col] = cohort[col].astype(int)
-    empty = design.loc[~design["design_psu"].isin(cohort["design_psu"]), ["design_stratum", "design_psu"]]
-    empty = empty.drop_duplicates("design_psu")
-    filler = cohort.iloc[[0] * len(empty)].reset_index(drop=True)
-    filler["design_stratum"] = empty["design_stratum"].to_numpy()
-    filler["design_psu"] = empty["design_psu"].to_numpy()
-    filler["combined_mec_weight"] = 0.0
-    full = pd.concat([cohort, filler], ignore_index=True)
-    in_cohort = np.r_[np.ones(len(cohort), dtype=bool), np.zeros(len(filler), dtype=bool)]
+    full, in_cohort = with_empty_psus(cohort, design, "combined_mec_weight")
     return full, in_cohort
 
 

@@ -176,6 +176,30 @@ def glm(
     return GlmResult(names, fit.params, cov, float(df), family, True, int((w > 0).sum()))
 
 
+def with_empty_psus(
+    domain: pd.DataFrame,
+    design: pd.DataFrame,
+    weights: str,
+    stratum: str = "design_stratum",
+    psu: str = "design_psu",
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """A domain of a larger design, reduced exactly for domain estimation.
+
+    Rows outside the domain add zero to every PSU total, so the full design reduces to the
+    domain's rows plus one zero-weight row for each PSU without a domain member (it still
+    counts among its stratum's PSUs). The placeholder rows copy the first domain row's
+    values, only so that the model matrix can be built. Returns the frame and a mask of the
+    domain's rows.
+    """
+    empty = design.loc[~design[psu].isin(domain[psu]), [stratum, psu]].drop_duplicates(psu)
+    filler = domain.iloc[[0] * len(empty)].reset_index(drop=True)
+    filler[stratum] = empty[stratum].to_numpy()
+    filler[psu] = empty[psu].to_numpy()
+    filler[weights] = 0.0
+    full = pd.concat([domain, filler], ignore_index=True)
+    return full, np.r_[np.ones(len(domain), dtype=bool), np.zeros(len(filler), dtype=bool)]
+
+
 def design_matrices(formula: str, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Response and model matrix of an R-style formula (patsy), rows with missing values dropped."""
     import patsy

@@ -113,24 +113,33 @@ def study2_masks(df: pd.DataFrame) -> list[tuple[str, pd.Series]]:
     return steps
 
 
+def flow_table(masks: list[tuple[str, pd.Series]], counted: dict[str, pd.Series]) -> list[dict]:
+    """One row per step: remaining, excluded since the last step, and each ``counted`` subset."""
+    flow, previous = [], None
+    for order, (step, mask) in enumerate(masks, start=1):
+        n = int(mask.sum())
+        row = {
+            "step_order": order,
+            "step": step,
+            "n_remaining": n,
+            "n_excluded": 0 if previous is None else previous - n,
+        }
+        row |= {name: int((mask & subset).sum()) for name, subset in counted.items()}
+        flow.append(row)
+        previous = n
+    return flow
+
+
 def expected_study2(df: pd.DataFrame) -> dict:
     """Study 2's flow: osteoporosis is the lowest T-score < -2.5 (strict, as the IMOS paper)."""
-    is_op = lowest_tscore(df) < tm.OP_THRESHOLD
-    flow, previous = [], None
-    for order, (step, mask) in enumerate(study2_masks(df), start=1):
-        n = int(mask.sum())
-        flow.append(
-            {
-                "step_order": order,
-                "step": step,
-                "n_remaining": n,
-                "n_excluded": 0 if previous is None else previous - n,
-                "n_men": int((mask & (df["RIAGENDR"] == 1)).sum()),
-                "n_women": int((mask & (df["RIAGENDR"] == 2)).sum()),
-                "n_osteoporosis": int((mask & is_op).sum()),
-            }
-        )
-        previous = n
+    flow = flow_table(
+        study2_masks(df),
+        {
+            "n_men": df["RIAGENDR"] == 1,
+            "n_women": df["RIAGENDR"] == 2,
+            "n_osteoporosis": lowest_tscore(df) < tm.OP_THRESHOLD,
+        },
+    )
     return {"inclusion_flow": flow, "cohort_n": flow[-1]["n_remaining"]}
 
 
@@ -144,21 +153,9 @@ def expected(tables: dict[str, pd.DataFrame]) -> dict:
     """The study-1 flow, cohort, OP cases and quartiles the warehouse must reproduce."""
     df = wide(tables)
     is_op = lowest_tscore(df) <= tm.OP_THRESHOLD
-    flow = []
-    previous = None
-    for order, (step, mask) in enumerate(flow_masks(df), start=1):
-        n = int(mask.sum())
-        flow.append(
-            {
-                "step_order": order,
-                "step": step,
-                "n_remaining": n,
-                "n_excluded": 0 if previous is None else previous - n,
-                "n_osteoporosis": int((mask & is_op).sum()),
-            }
-        )
-        previous = n
-    cohort = df[flow_masks(df)[-1][1]]
+    masks = flow_masks(df)
+    flow = flow_table(masks, {"n_osteoporosis": is_op})
+    cohort = df[masks[-1][1]]
     quartiles = {}
     for metal, col in METAL_COLUMNS.items():
         cuts = quartile_cuts(cohort[col])

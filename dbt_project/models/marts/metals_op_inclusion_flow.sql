@@ -10,29 +10,4 @@
     ('bmd_all_sites', 'BMD measured at: ' ~ sites ~ ' (DXXFEM, DXXSPN)', 'passes_step_6'),
     ('complete_covariates', 'BMI, education, marital status, smoking, hypertension, diabetes, parental osteoporosis and previous fracture known', 'passes_step_7'),
 ] %}
-with eligibility as (select * from {{ ref('int_metals_op_eligibility') }}),
-
-counts as (
-    {%- for name, rule, flag in steps %}
-    select
-        {{ loop.index }} as step_order,
-        '{{ name }}' as step,
-        '{{ rule | replace("'", "''") }}' as rule,
-        count(*) filter (where {{ flag }}) as n_remaining,
-        count(*) filter (where {{ flag }} and has_osteoporosis) as n_osteoporosis
-    from eligibility
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
-)
-
-select
-    step_order,
-    step,
-    rule,
-    n_remaining,
-    coalesce(lag(n_remaining) over (order by step_order) - n_remaining, 0) as n_excluded,
-    n_osteoporosis
-from counts
-order by step_order
+{{ inclusion_flow(ref('int_metals_op_eligibility'), steps, [('n_osteoporosis', 'has_osteoporosis')]) }}
