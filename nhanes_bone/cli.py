@@ -306,12 +306,16 @@ def analyze(
     run: Annotated[
         str | None, typer.Option(help="Run name (default: the warehouse file's stem, e.g. demo).")
     ] = None,
+    sensitivity: Annotated[
+        bool,
+        typer.Option(help="Also the sensitivity table: the models re-run once per OPEN choice (~10 s each)."),
+    ] = False,
 ) -> None:
-    """Fit Tables 1-4 of Peng et al. (unweighted and design-based) from marts.metals_op_cohort."""
+    """Fit Tables 1-4 of Peng et al. (unweighted and design-based), WQS and study 2 from the marts."""
     from analysis.run import analyze as do_analyze
 
-    with clear_errors(), console.status("fitting Tables 1-4 (unweighted and design-based)"):
-        result = do_analyze(settings.warehouse_path(warehouse), reports, run)
+    with clear_errors(), console.status("fitting Tables 1-4, WQS and study 2 (unweighted and design-based)"):
+        result = do_analyze(settings.warehouse_path(warehouse), reports, run, with_sensitivity=sensitivity)
     t2 = result.tables["table2"]
     focus = t2[(t2.model == "model_3") & (t2.term == "Q4") & t2.metal.isin(["cadmium", "selenium"])]
     for row in focus.itertuples():

@@ -73,3 +73,18 @@ def test_query_command_prints_a_table(synthetic_warehouse):
         ],
     )
     assert result.exit_code == 0 and "n" in result.output
+
+
+def test_every_make_target_calls_options_that_exist():
+    """The Makefile's `$(CLI) <command> --option` lines name real commands and options."""
+    import re
+
+    from nhanes_bone.settings import PROJECT_ROOT
+
+    calls = re.findall(r"\$\(CLI\) (\w+)([^\n]*)", (PROJECT_ROOT / "Makefile").read_text())
+    assert len(calls) >= 8
+    for command, rest in calls:
+        result = CliRunner().invoke(app, [command, "--help"], terminal_width=200)
+        assert result.exit_code == 0, command
+        for option in re.findall(r"(--[a-z][a-z-]*)", rest):
+            assert option in result.output, f"make calls `{command} {option}`, which does not exist"
