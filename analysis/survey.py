@@ -234,6 +234,33 @@ def svyglm(
     given = [weights is not None, strata is not None, psu is not None]
     if any(given) and not all(given):
         raise SurveyError("give all of --weights, --strata and --psu for a design-based fit, or none")
-    y, x, names = design_matrices(formula, data)
+    complete = _complete_rows(formula, data)
+    if complete.all():
+        y, x, names = design_matrices(formula, data)
+    else:
+        # as R's na.omit in svyglm: incomplete rows leave the estimation but their PSUs stay
+        # in the design (R pads a stratum's missing PSUs with zero totals), i.e. a domain
+        y_part, x_part, names = design_matrices(formula, data[complete])
+        y, x = np.zeros(len(data)), np.zeros((len(data), x_part.shape[1]))
+        y[complete], x[complete] = y_part, x_part
+        domain = complete if domain is None else (np.asarray(domain, dtype=bool) & complete)
     design = Design.from_frame(data, weights, strata, psu) if all(given) else None
     return glm(y, x, names, family, design, domain)
+
+
+def _complete_rows(formula: str, data: pd.DataFrame) -> np.ndarray:
+    """Rows with every variable of the formula present."""
+    import patsy
+
+    try:
+        desc = patsy.ModelDesc.from_formula(formula)
+    except patsy.PatsyError as exc:
+        raise SurveyError(f"formula {formula!r}: {exc}") from exc
+    names = {
+        v
+        for term in desc.lhs_termlist + desc.rhs_termlist
+        for factor in term.factors
+        for v in data.columns
+        if v in factor.name()
+    }
+    return data[sorted(names)].notna().all(axis=1).to_numpy() if names else np.ones(len(data), dtype=bool)

@@ -23,6 +23,10 @@ out$binomial <- tidy(svyglm(y_bin ~ x1 + x2 + grp, design = des, family = quasib
 out$gaussian <- tidy(svyglm(y_cont ~ x1 + x2 + grp, design = des, family = gaussian()))
 out$binomial_domain_grp_a <- tidy(svyglm(y_bin ~ x1 + x2, design = subset(des, grp == "a"), family = quasibinomial()))
 out$gaussian_domain_x2_1 <- tidy(svyglm(y_cont ~ x1 + grp, design = subset(des, x2 == 1), family = gaussian()))
+d_na <- d
+d_na$x1[seq(5, nrow(d_na), by = 7)] <- NA
+des_na <- svydesign(ids = ~psu, strata = ~stratum, weights = ~weight, nest = TRUE, data = d_na)
+out$binomial_with_missing_x1 <- tidy(svyglm(y_bin ~ x1 + x2 + grp, design = des_na, family = quasibinomial()))
 plain <- glm(y_bin ~ x1 + x2 + grp, data = d, family = binomial())
 out$plain_binomial <- list(
   terms = names(coef(plain)), estimate = unname(coef(plain)),
