@@ -53,9 +53,37 @@ def building_path(path: Path) -> Path:
 
 
 @contextlib.contextmanager
+def writer_lock(path: Path) -> Iterator[None]:
+    """One writer at a time: a lock file beside the warehouse for the length of a build.
+
+    DuckDB's own lock does not cover a build, which writes into a copy and renames it.
+    """
+    lock = path.with_name(path.name + ".lock")
+    try:
+        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        raise WarehouseError(
+            f"{path}: another build is writing to this warehouse ({lock.name} exists); wait for it, or "
+            "delete the lock file if no build is running"
+        ) from None
+    try:
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
 def atomic_rebuild(path: Path) -> Iterator[Path]:
     """Yield a private copy of ``path`` to build into; swap it in only on success."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    with writer_lock(path), _building_copy(path) as work:
+        yield work
+
+
+@contextlib.contextmanager
+def _building_copy(path: Path) -> Iterator[Path]:
     work = building_path(path)
     for leftover in (work, work.with_name(work.name + ".wal")):
         leftover.unlink(missing_ok=True)

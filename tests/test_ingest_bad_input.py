@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from ingest.errors import IngestError
 from ingest.load import ingest
 from nhanes_bone.cli import app
+from nhanes_bone.duck import WarehouseError
 
 
 @pytest.fixture()
@@ -107,3 +108,19 @@ def test_missing_data_folder_names_the_remedies(tmp_path):
     )
     assert result.exit_code == 1
     assert "data folder not found" in result.output and "synth" in result.output
+
+
+def test_a_second_writer_is_refused_while_a_build_runs(baseline):
+    data, warehouse = baseline
+    lock = warehouse.with_name(warehouse.name + ".lock")
+    lock.write_text("12345")
+    before = warehouse.read_bytes()
+    write_xpt(data / "DEMO_H.XPT", demo_frame(), "DEMO_H")
+    try:
+        with pytest.raises(WarehouseError, match="another build is writing"):
+            ingest(data, warehouse)
+    finally:
+        lock.unlink()
+    assert warehouse.read_bytes() == before
+    ingest(data, warehouse)  # and goes ahead once the lock is gone
+    assert not lock.exists()
