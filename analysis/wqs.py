@@ -32,7 +32,14 @@ from scipy import optimize, stats
 
 from analysis.optim_bfgs import vmmin
 
-SIGNALS = {"one": lambda t: np.ones_like(t), "abst": np.abs, "t2": np.square}
+# gWQS 3.0.5's averaging weights: one, |t|, t² (the default), t³ and exp(|t|) − 1
+SIGNALS = {
+    "one": lambda t: np.ones_like(t),
+    "abst": np.abs,
+    "t2": np.square,
+    "t3": lambda t: t**3,
+    "expt": lambda t: np.exp(np.abs(t)) - 1,
+}
 
 
 class WqsError(ValueError):

@@ -404,7 +404,9 @@ def wqs(
     validation: Annotated[float, typer.Option(help="Share of rows held out for the final model.")] = 0.6,
     b: Annotated[int, typer.Option(help="Number of bootstrap fits.")] = 100,
     direction: Annotated[str, typer.Option(help="positive | negative.")] = "positive",
-    signal: Annotated[str, typer.Option(help="Averaging weight: t2 (gWQS 3.x) | abst | one.")] = "t2",
+    signal: Annotated[
+        str, typer.Option(help="Averaging weight: t2 (gWQS 3.x default) | abst | one | t3 | expt.")
+    ] = "t2",
     b_constrained: Annotated[
         bool,
         typer.Option("--b-constrained/--no-b-constrained", help="Constrain the mixture coefficient's sign."),
