@@ -77,10 +77,11 @@ format: $(STAMP) ## ruff format and autofix
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(STAMP) ## Benchmarks: ingest throughput, synthetic generation, WQS wall time (prints figures)
+bench: $(STAMP) ## Benchmarks: ingest throughput, synthetic generation, WQS wall time, BKMR iterations/s (prints figures)
 	$(BIN)/python tests/benchmarks/bench_ingest.py
 	$(BIN)/python tests/benchmarks/bench_synth.py
 	$(BIN)/python tests/benchmarks/bench_wqs.py
+	$(BIN)/python tests/benchmarks/bench_bkmr.py
 
 docs: $(STAMP) ## Generate the dbt docs site for WAREHOUSE
 	$(CLI) docs --warehouse "$(WAREHOUSE)"
