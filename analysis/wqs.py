@@ -231,6 +231,41 @@ def average_weights(boot: pd.DataFrame, components: list[str], positive: bool, s
     return pd.Series(boot.loc[keep, components].to_numpy().T @ s / s.sum(), index=components)
 
 
+def replay_rows(
+    ids: pd.Series,
+    split: pd.DataFrame | None = None,
+    bootstrap: pd.DataFrame | None = None,
+    names: tuple[str, str] = ("the split", "the bootstrap samples"),
+) -> tuple[np.ndarray | None, list[np.ndarray] | None]:
+    """Rows of another run: ``split`` has columns id, validation (TRUE/FALSE); ``bootstrap`` has
+    boot, draw, id (the id drawn at position ``draw`` of bootstrap ``boot``); ``names`` say
+    where they came from, for the errors. Returns the validation mask and, per bootstrap,
+    the row positions in draw order."""
+    for table, columns, name in (
+        (split, ("id", "validation"), names[0]),
+        (bootstrap, ("boot", "draw", "id"), names[1]),
+    ):
+        if table is not None and not set(columns) <= set(table.columns):
+            raise WqsError(
+                f"{name}: expected columns {', '.join(columns)}, found {', '.join(map(str, table.columns))}"
+            )
+    validation_rows = bootstrap_rows = None
+    if split is not None:
+        flags = dict(zip(split["id"], split["validation"].astype(str).str.upper() == "TRUE", strict=True))
+        missing = [i for i in ids if i not in flags]
+        if missing:
+            raise WqsError(f"{names[0]}: no validation flag for id(s) {missing[:5]}")
+        validation_rows = ids.map(flags).to_numpy(dtype=bool)
+    if bootstrap is not None:
+        position = {value: k for k, value in enumerate(ids)}
+        unknown = set(bootstrap["id"]) - set(position)
+        if unknown:
+            raise WqsError(f"{names[1]}: id(s) not in the data: {sorted(unknown)[:5]}")
+        ordered = bootstrap.sort_values(["boot", "draw"])
+        bootstrap_rows = [g["id"].map(position).to_numpy() for _, g in ordered.groupby("boot")]
+    return validation_rows, bootstrap_rows
+
+
 def model_matrix(frame: pd.DataFrame, covariates: list[str]) -> tuple[np.ndarray, list[str]]:
     """Intercept, then numeric covariates as is and others as R's treatment dummies (sorted levels)."""
     columns, names = [np.ones(len(frame))], ["(Intercept)"]

@@ -49,10 +49,6 @@ class DqReport:
     def failures(self, severity: str) -> list[Outcome]:
         return [o for o in self.outcomes if o.severity == severity and not o.success]
 
-    @property
-    def critical_ok(self) -> bool:
-        return not self.failures("critical")
-
     def by_suite(self) -> pd.DataFrame:
         frame = pd.DataFrame([o.__dict__ for o in self.outcomes])
         return (

@@ -191,6 +191,15 @@ def synth(
     )
 
 
+def read_csv_option(path: Path):
+    """A CSV named on the command line, or one clear error."""
+    import pandas as pd
+
+    if not path.exists():
+        raise ValueError(f"{path}: no such CSV file")
+    return pd.read_csv(path)
+
+
 def _parse_vars(values: list[str] | None) -> dict:
     parsed = {}
     for item in values or []:
@@ -357,14 +366,11 @@ def svyglm(
     psu: Annotated[str | None, typer.Option(help="PSU column (nested within strata).")] = None,
 ) -> None:
     """Design-based GLM as R's survey::svyglm (Taylor linearisation); the plain GLM without a design."""
-    import pandas as pd
 
     from analysis.survey import svyglm as fit_svyglm
 
     with clear_errors():
-        if not data.exists():
-            raise ValueError(f"{data}: no such CSV file")
-        frame = pd.read_csv(data)
+        frame = read_csv_option(data)
         result = fit_svyglm(formula, frame, family, weights, strata, psu)
     table = result.table()
     doc = {
@@ -422,52 +428,38 @@ def wqs(
     jobs: Annotated[int | None, typer.Option(help="Worker processes (default: all cores).")] = None,
 ) -> None:
     """Weighted quantile sum regression on any CSV (gWQS 3.x's algorithm; replayable)."""
-    import pandas as pd
 
-    from analysis.wqs import WqsError, fit_wqs
+    from analysis.wqs import fit_wqs, replay_rows
 
     with clear_errors():
-        if not data.exists():
-            raise ValueError(f"{data}: no such CSV file")
-        frame = pd.read_csv(data)
-        validation_rows = bootstrap_rows = None
-        if split is not None or bootstrap is not None:
-            if id_column is None or id_column not in frame.columns:
-                raise ValueError("--split and --bootstrap need --id-column naming a column of the data")
-            position = {value: k for k, value in enumerate(frame[id_column])}
-        if split is not None:
-            table = pd.read_csv(split)
-            flags = dict(zip(table["id"], table["validation"].astype(str).str.upper() == "TRUE", strict=True))
-            missing = [i for i in frame[id_column] if i not in flags]
-            if missing:
-                raise ValueError(f"{split}: no validation flag for id(s) {missing[:5]}")
-            validation_rows = frame[id_column].map(flags).to_numpy(dtype=bool)
-        if bootstrap is not None:
-            table = pd.read_csv(bootstrap).sort_values(["boot", "draw"])
-            unknown = set(table["id"]) - set(position)
-            if unknown:
-                raise ValueError(f"{bootstrap}: id(s) not in the data: {sorted(unknown)[:5]}")
-            bootstrap_rows = [g["id"].map(position).to_numpy() for _, g in table.groupby("boot")]
-        try:
-            result = fit_wqs(
-                frame,
-                outcome,
-                [m.strip() for m in mixture.split(",") if m.strip()],
-                [c.strip() for c in covariates.split(",") if c.strip()],
-                family=family,
-                q=q,
-                validation=validation,
-                b=b,
-                direction=direction,
-                signal=signal,
-                b_constrained=b_constrained,
-                seed=seed,
-                validation_rows=validation_rows,
-                bootstrap_rows=bootstrap_rows,
-                n_jobs=jobs,
-            )
-        except WqsError as exc:
-            raise ValueError(str(exc)) from exc
+        frame = read_csv_option(data)
+        if (split is not None or bootstrap is not None) and (
+            id_column is None or id_column not in frame.columns
+        ):
+            raise ValueError("--split and --bootstrap need --id-column naming a column of the data")
+        validation_rows, bootstrap_rows = replay_rows(
+            frame[id_column] if id_column in frame.columns else frame.index.to_series(),
+            read_csv_option(split) if split is not None else None,
+            read_csv_option(bootstrap) if bootstrap is not None else None,
+            names=(str(split), str(bootstrap)),
+        )
+        result = fit_wqs(
+            frame,
+            outcome,
+            [m.strip() for m in mixture.split(",") if m.strip()],
+            [c.strip() for c in covariates.split(",") if c.strip()],
+            family=family,
+            q=q,
+            validation=validation,
+            b=b,
+            direction=direction,
+            signal=signal,
+            b_constrained=b_constrained,
+            seed=seed,
+            validation_rows=validation_rows,
+            bootstrap_rows=bootstrap_rows,
+            n_jobs=jobs,
+        )
     out.mkdir(parents=True, exist_ok=True)
     result.weights.rename("weight").rename_axis("component").reset_index().to_csv(
         out / "weights.csv", index=False

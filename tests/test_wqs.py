@@ -11,7 +11,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from analysis.optim_bfgs import vmmin
-from analysis.wqs import WqsError, average_weights, fit_wqs, quantile_scores
+from analysis.wqs import WqsError, average_weights, fit_wqs, quantile_scores, replay_rows
 
 REF = Path(__file__).parent / "reference"
 
@@ -28,12 +28,7 @@ def data() -> pd.DataFrame:
 
 
 def replay(data: pd.DataFrame) -> tuple[np.ndarray, list[np.ndarray]]:
-    split = pd.read_csv(REF / "wqs_split.csv")
-    validation = data.id.map(dict(zip(split.id, split.validation, strict=True))).to_numpy(dtype=bool)
-    boot = pd.read_csv(REF / "wqs_bootstrap.csv").sort_values(["boot", "draw"])
-    position = {i: k for k, i in enumerate(data.id)}
-    samples = [g.id.map(position).to_numpy() for _, g in boot.groupby("boot")]
-    return validation, samples
+    return replay_rows(data.id, pd.read_csv(REF / "wqs_split.csv"), pd.read_csv(REF / "wqs_bootstrap.csv"))
 
 
 def test_quantile_scores_match_r_quantile_and_cut(data, r):

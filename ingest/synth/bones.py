@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ingest.synth import truth_model as tm
-from ingest.synth.people import CycleDesign
+from ingest.synth.people import METAL_VARS, CycleDesign
 
 SITES = ("total_femur", "femoral_neck", "lumbar_spine")
 
@@ -69,17 +69,11 @@ def linear_predictor(df: pd.DataFrame, cuts: dict[str, tuple[float, float, float
     eta = eta + np.where(df.SMQ020 == 1, s1["ever_smoked"], 0.0)
     eta = eta + np.where(df.DIQ010 == 1, s1["diabetes"], 0.0)
     for metal, effects in s1["quartile_log_or"].items():
-        var = _metal_var(metal)
+        var = METAL_VARS[metal][0]
         q = quartile_of(df[var].to_numpy(), cuts[metal])
         for level, log_or in effects.items():
             eta = eta + np.where(q == int(level), log_or, 0.0)
     return eta
-
-
-def _metal_var(metal: str) -> str:
-    from ingest.synth.people import METAL_VARS
-
-    return METAL_VARS[metal][0]
 
 
 def bmd_values(
