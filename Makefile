@@ -8,6 +8,8 @@ WAREHOUSE       ?= warehouse/nhanes.duckdb
 DEMO_DATA_DIR   ?= data/synthetic
 DEMO_WAREHOUSE  ?= warehouse/demo.duckdb
 SEED            ?= 20250101
+BKMR_ITER       ?= 10000
+DEMO_BKMR_ITER  ?= 1000
 PYTEST_ARGS     ?=
 
 export NHANES_DATA_DIR WAREHOUSE
@@ -53,15 +55,15 @@ synth: $(DEMO_DATA_DIR)/TRUTH.json ## Write the SYNTHETIC twin to DEMO_DATA_DIR 
 demo: $(STAMP) $(DEMO_DATA_DIR)/TRUTH.json ## Offline end to end on the SYNTHETIC twin: synth → ingest → dbt build → data quality → analyses → report
 	$(CLI) build --data-dir "$(DEMO_DATA_DIR)" --warehouse "$(DEMO_WAREHOUSE)"
 	$(CLI) dq --warehouse "$(DEMO_WAREHOUSE)"
-	$(CLI) analyze --warehouse "$(DEMO_WAREHOUSE)" --run demo --sensitivity
+	$(CLI) analyze --warehouse "$(DEMO_WAREHOUSE)" --run demo --sensitivity --bkmr-iter $(DEMO_BKMR_ITER)
 	$(CLI) report --warehouse "$(DEMO_WAREHOUSE)" --run demo
 	@echo "demo warehouse (SYNTHETIC data): $(DEMO_WAREHOUSE)"
 
 dq: $(STAMP) ## Data-quality checks (GX) on WAREHOUSE; fails on any critical expectation
 	$(CLI) dq --warehouse "$(WAREHOUSE)"
 
-analysis: $(STAMP) ## Tables 1-4 (unweighted and design-based) and the sensitivity table from WAREHOUSE into reports/<run>/tables and the analysis schema
-	$(CLI) analyze --warehouse "$(WAREHOUSE)" --sensitivity
+analysis: $(STAMP) ## Tables 1-4 (unweighted and design-based), WQS, BKMR (BKMR_ITER per chain), study 2 and the sensitivity table from WAREHOUSE into reports/<run>/tables and the analysis schema
+	$(CLI) analyze --warehouse "$(WAREHOUSE)" --sensitivity --bkmr-iter $(BKMR_ITER)
 
 report: $(STAMP) ## Render reports/<run>/report.html from WAREHOUSE (seconds; refits nothing)
 	$(CLI) report --warehouse "$(WAREHOUSE)"

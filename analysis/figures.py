@@ -260,3 +260,58 @@ def wqs_weights(weights: pd.DataFrame, models: pd.DataFrame):
     fig.suptitle("Figure 2: WQS weights (dashed: 1/5)", fontsize=11)
     fig.tight_layout()
     return fig
+
+
+def bkmr_univariate(univariate: pd.DataFrame):
+    """Figure 3A: h(metal) with the others at their medians, 95% bands (bkmr's centred curves)."""
+    metals = list(dict.fromkeys(univariate.metal))
+    fig, axes = plt.subplots(1, len(metals), figsize=(2.6 * len(metals), 2.8), sharey=True)
+    for ax, metal in zip(np.atleast_1d(axes), metals, strict=True):
+        part = univariate[univariate.metal == metal]
+        ax.fill_between(part.z, part.est - 1.96 * part.se, part.est + 1.96 * part.se, color="#c9d4ec")
+        ax.plot(part.z, part.est, color="#3559a8", lw=1.2)
+        ax.axhline(0, color="0.5", lw=0.6, ls=":")
+        ax.set_title(metal, fontsize=9)
+        ax.set_xlabel("ln metal (z-score)", fontsize=8)
+    np.atleast_1d(axes)[0].set_ylabel("h(z), probit scale")
+    fig.suptitle(
+        "Figure 3A: BKMR exposure-response, the other metals at their medians (95% bands)", fontsize=10
+    )
+    fig.tight_layout()
+    return fig
+
+
+def bkmr_overall(risk: pd.DataFrame):
+    """Figure 3B: h with all metals at a quantile minus h with all at their medians."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    ax.errorbar(risk["quantile"], risk.est, yerr=1.96 * risk.sd, fmt="o", color="#3559a8", capsize=2, ms=4)
+    ax.axhline(0, color="0.5", lw=0.6, ls=":")
+    ax.set_xlabel("quantile of every metal")
+    ax.set_ylabel("change in h vs medians")
+    ax.set_title("Figure 3B: BKMR overall mixture effect (95% intervals)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def bkmr_traces(draws: pd.DataFrame):
+    """Trace of the log-likelihood, λ, each r_m and each β, one colour per chain, burn-in shaded."""
+    columns = ["loglik", "lambda"] + [c for c in draws.columns if c.startswith(("r[", "beta["))]
+    cols = 2
+    rows = int(np.ceil(len(columns) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(11, 1.9 * rows), squeeze=False)
+    burn_rows = draws.iteration[draws.burn_in.astype(bool)]
+    burn = int(burn_rows.max()) + 1 if len(burn_rows) else 0
+    for ax, column in zip(axes.flat, columns, strict=False):
+        for chain, part in draws.groupby("chain"):
+            ax.plot(part.iteration, part[column], lw=0.5, color=f"C{chain}", label=f"chain {chain}")
+        ax.axvspan(0, burn, color="0.92", zorder=-1)
+        ax.set_title(column, fontsize=8, loc="left")
+        ax.tick_params(labelsize=7)
+        if column.startswith("r["):
+            ax.set_yscale("symlog", linthresh=0.01)
+    for ax in list(axes.flat)[len(columns) :]:
+        ax.set_visible(False)
+    axes.flat[0].legend(fontsize=7, loc="lower right")
+    fig.suptitle("BKMR traces (shaded: burn-in, the first half of each chain)", fontsize=9)
+    fig.tight_layout()
+    return fig

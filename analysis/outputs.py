@@ -38,6 +38,8 @@ def write_html(tables: dict[str, pd.DataFrame], folder: Path, synthetic: bool) -
     """One HTML fragment per table, for the report to embed."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, frame in tables.items():
+        if len(frame) > 5000:  # draws: the CSV and the warehouse hold them, no page should
+            continue
         body = frame.to_html(index=False, na_rep="", float_format=lambda v: f"{v:.3f}", classes="result")
         (folder / f"{name}.html").write_text((SYNTHETIC_BANNER if synthetic else "") + body)
 

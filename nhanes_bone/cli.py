@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -319,12 +320,26 @@ def analyze(
         bool,
         typer.Option(help="Also the sensitivity table: the models re-run once per OPEN choice (~10 s each)."),
     ] = False,
+    bkmr_iter: Annotated[
+        int, typer.Option(help="BKMR iterations per chain for Figure 3 (0: no BKMR; 10,000 takes minutes).")
+    ] = 10000,
+    bkmr_chains: Annotated[int, typer.Option(help="BKMR chains (parallel processes).")] = 2,
 ) -> None:
-    """Fit Tables 1-4 of Peng et al. (unweighted and design-based), WQS and study 2 from the marts."""
+    """Fit Tables 1-4 of Peng et al. (unweighted and design-based), WQS, BKMR and study 2 from the marts."""
     from analysis.run import analyze as do_analyze
 
-    with clear_errors(), console.status("fitting Tables 1-4, WQS and study 2 (unweighted and design-based)"):
-        result = do_analyze(settings.warehouse_path(warehouse), reports, run, with_sensitivity=sensitivity)
+    with (
+        clear_errors(),
+        console.status("fitting Tables 1-4, WQS, BKMR and study 2 (unweighted and design-based)"),
+    ):
+        result = do_analyze(
+            settings.warehouse_path(warehouse),
+            reports,
+            run,
+            with_sensitivity=sensitivity,
+            bkmr_iterations=bkmr_iter,
+            bkmr_chains=bkmr_chains,
+        )
     t2 = result.tables["table2"]
     focus = t2[(t2.model == "model_3") & (t2.term == "Q4") & t2.metal.isin(["cadmium", "selenium"])]
     for row in focus.itertuples():
@@ -332,6 +347,11 @@ def analyze(
             f"{row.weighting:<10} {row.metal:<9} Q4 vs Q1 (model 3): OR {row.odds_ratio:.2f} "
             f"({row.or_ci_low:.2f}-{row.or_ci_high:.2f}), p = {row.p_value:.3f}"
         )
+    if "bkmr_pips" in result.tables:
+        pips = ", ".join(f"{r.metal} {r.PIP:.2f}" for r in result.tables["bkmr_pips"].itertuples())
+        console.print(f"BKMR PIPs: {pips}")
+        for w in result.tables["bkmr_warnings"].warning:
+            err.print(f"[yellow]BKMR warning:[/] {escape(w)}", highlight=False, soft_wrap=True)
     banner = "[bold yellow]SYNTHETIC data: not findings.[/] " if result.synthetic else ""
     console.print(
         f"{banner}Tables 1-4 written to {result.folder} (CSV, HTML) and the warehouse's analysis schema "
@@ -486,6 +506,83 @@ def wqs(
     console.print(
         f"wqs: estimate {effect.estimate:.4f} (SE {effect.std_error:.4f}), p = {effect.p_value:.3g}; written to {out}"
     )
+
+
+@app.command()
+def bkmr(
+    data: Annotated[Path, typer.Option(help="CSV file.")],
+    outcome: Annotated[str, typer.Option(help="Outcome column (0/1 for binomial).")],
+    exposures: Annotated[str, typer.Option(help="Exposure columns for h(), comma-separated.")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Folder for pips.csv, overall_risk.csv, univariate.csv, singvar.csv, beta.csv, diagnostics.json, trace.png, draws.csv.gz."
+        ),
+    ],
+    covariates: Annotated[
+        str,
+        typer.Option(
+            help="Covariates entering linearly, comma-separated (no intercept: h carries it, as in bkmr)."
+        ),
+    ] = "",
+    family: Annotated[str, typer.Option(help="binomial (probit) | gaussian.")] = "gaussian",
+    iter: Annotated[
+        int, typer.Option("--iter", help="Iterations per chain (the first half is burn-in).")
+    ] = 10000,
+    varsel: Annotated[
+        bool, typer.Option("--varsel/--no-varsel", help="Component-wise variable selection (PIPs).")
+    ] = True,
+    chains: Annotated[int, typer.Option(help="Chains, run in parallel processes.")] = 2,
+    seed: Annotated[int, typer.Option(help="Seed; chain c uses the stream [seed, c].")] = 1,
+    est_h: Annotated[
+        bool,
+        typer.Option(
+            "--est-h/--no-est-h",
+            help="Draw y* given a sampled h (bkmr's est.h = TRUE) instead of jointly with h integrated out.",
+        ),
+    ] = False,
+    log: Annotated[bool, typer.Option("--log/--no-log", help="Take ln of the exposures first.")] = False,
+    standardize: Annotated[
+        bool, typer.Option("--standardize/--no-standardize", help="z-score the exposures (after --log).")
+    ] = False,
+    method: Annotated[
+        str, typer.Option(help="Summaries: approx (bkmr's default) | exact (over thinned draws).")
+    ] = "approx",
+    thin: Annotated[int, typer.Option(help="Keep every thin-th post-burn-in draw for --method exact.")] = 10,
+    jobs: Annotated[
+        int | None, typer.Option(help="Worker processes (default: one per chain, up to the cores).")
+    ] = None,
+) -> None:
+    """Bayesian kernel machine regression on any CSV (R bkmr 0.2.2's model, priors and sampler)."""
+    from analysis.bkmr import BkmrSettings
+    from analysis.bkmr.frame import fit_bkmr
+    from analysis.bkmr.outputs import write_fit
+
+    with clear_errors():
+        if method not in ("approx", "exact"):
+            raise ValueError(f"--method must be approx or exact, not {method!r}")
+        settings = BkmrSettings(family=family, iterations=iter, varsel=varsel, est_h=est_h, thin=thin)
+        frame = read_csv_option(data)
+        fit = fit_bkmr(
+            frame,
+            outcome,
+            [e.strip() for e in exposures.split(",") if e.strip()],
+            [c.strip() for c in covariates.split(",") if c.strip()],
+            settings,
+            chains=chains,
+            seed=seed,
+            log=log,
+            standardize=standardize,
+            workers=jobs,
+        )
+        diagnostics = write_fit(fit, out, method)
+    rates = ", ".join(f"{c['iterations_per_second']}" for c in diagnostics["per_chain"])
+    console.print(fit.pips().round(3).to_string(index=False))
+    console.print(
+        f"{len(fit.chains)} chain(s) x {iter} iterations; iterations/s per chain: {rates}; written to {out}"
+    )
+    for w in diagnostics["warnings"]:
+        err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False, soft_wrap=True)
 
 
 @app.command()

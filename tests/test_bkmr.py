@@ -19,6 +19,7 @@ from analysis.bkmr import (
     lambda_log_ratio,
     log_prior_r,
     propose_r_delta,
+    refine_r,
     run_chain,
     split_rhat,
     tmvn_sweep,
@@ -72,23 +73,42 @@ def test_lambda_acceptance_ratio_is_the_log_posterior_difference(small):
 
 
 def test_r_prior_and_refine_ratio():
-    """1/r ~ U(0, 100): p(r) = r⁻²/100 for r > 0.01; a refine move's ratio is the prior ratio."""
+    """1/r ~ U(0, 100): p(r) = r⁻²/100 for r ≥ 0.01. A refine move's ratio is the prior ratio
+    plus the truncated-normal proposal's log q(r | r*) − log q(r* | r), evaluated with scipy."""
     s = BkmrSettings()
     assert log_prior_r(0.5, s) == pytest.approx(math.log(0.5**-2 / 100))
     assert log_prior_r(0.005, s) == -math.inf
     rng = np.random.default_rng(1)
-    r, delta = np.array([0.7, 0.0, 1.2]), np.array([1.0, 0.0, 1.0])
-    for _ in range(20):
-        r_star, d_star, log_ratio = propose_r_delta(r, delta, s, rng)
-        if r_star is None:
-            continue
+    r, delta = np.array([0.7, 0.0, 0.02]), np.array([1.0, 0.0, 1.0])
+    lo = 1 / s.r_b
+
+    def log_q(to, frm):  # N(frm, 0.1²) truncated to (0.01, ∞)
+        a = (lo - frm) / s.r_jump
+        return stats.truncnorm(a, np.inf, loc=frm, scale=s.r_jump).logpdf(to)
+
+    refines = switches = 0
+    for _ in range(200):
+        r_star, d_star, log_ratio, move = propose_r_delta(r, delta, s, rng)
         changed = np.flatnonzero((r_star != r) | (d_star != delta))
         assert len(changed) == 1
-        if (d_star == delta).all():  # refine
-            j = changed[0]
-            assert log_ratio == pytest.approx(log_prior_r(r_star[j], s) - log_prior_r(r[j], s))
+        j = changed[0]
+        if move == 2:
+            refines += 1
+            assert (d_star == delta).all() and r_star[j] >= lo
+            direct = (
+                log_prior_r(r_star[j], s)
+                - log_prior_r(r[j], s)
+                + log_q(r[j], r_star[j])
+                - log_q(r_star[j], r[j])
+            )
+            assert log_ratio == pytest.approx(direct, rel=1e-9, abs=1e-12)
         else:  # switch: r_m is 0 exactly when δ_m is 0
+            switches += 1
             assert ((r_star == 0) == (d_star == 0)).all()
+    assert refines > 50 and switches > 50
+    # near the lower bound the truncation matters: the correction is not 0
+    prop, correction = refine_r(0.02, s, np.random.default_rng(3))
+    assert correction != 0 and prop >= lo
 
 
 def test_truncated_normal_draws_stay_on_their_side():
@@ -132,13 +152,16 @@ def test_planted_exposure_response_is_found():
     h = np.sin(z[:, 0]) + 0.25 * z[:, 1] ** 2
     y = h + x @ np.array([0.5, 1.0]) + rng.normal(0, 0.5, n)
     chain = run_chain(y, z, x, BkmrSettings(iterations=1500), seed=1)
-    fit = Fit(z, x, [chain], BkmrSettings())
-    pips = fit.pips()
+    fit = Fit(y, z, x, [chain], BkmrSettings())
+    pips = fit.pips().PIP.to_numpy()
     assert pips[0] > 0.9 and pips[1] > 0.9 and pips[2] < 0.5 and pips[3] < 0.5
-    m, grid, mean, sd = fit.univariate(20)[0]
+    curve = fit.univariate(20).query("variable == 'z1'")
+    grid, mean, sd = curve.z.to_numpy(), curve.est.to_numpy(), curve.se.to_numpy()
     truth = np.sin(grid)
     # h is identified up to a constant shared with the intercept: compare centred curves
-    assert np.mean(np.abs((mean - mean.mean()) - (truth - truth.mean())) < 2.5 * sd + 0.1) > 0.8
+    # (bkmr's univariate curves are centred by default)
+    assert abs(mean.mean()) < 1e-12
+    assert np.mean(np.abs(mean - (truth - truth.mean())) < 2.5 * sd + 0.1) > 0.8
     assert fit.post("beta").mean(axis=0)[1] == pytest.approx(1.0, abs=0.15)
 
 
@@ -157,3 +180,116 @@ def test_same_seed_same_chain_and_diagnostics():
     assert effective_sample_size(sticky) < 800
     assert split_rhat([white[:2000], white[2000:]]) == pytest.approx(1.0, abs=0.01)
     assert split_rhat([white[:2000], white[2000:] + 3]) > 1.5
+
+
+def test_gaussian_sampler_matches_the_closed_form_posterior():
+    """With λ and r held fixed the Gaussian model is conjugate: β integrates to its GLS
+    estimate, so E[h | y] = λKV⁻¹(y − Xβ̂) and σ² | y ~ InvGamma(a + (n − p)/2, b + Q/2),
+    Q = (y − Xβ̂)ᵀV⁻¹(y − Xβ̂). The Gibbs chain must reproduce both."""
+    rng = np.random.default_rng(11)
+    n = 40
+    z = rng.normal(size=(n, 2))
+    x = np.column_stack([np.ones(n), rng.normal(size=n)])
+    y = np.sin(z[:, 0]) + x @ np.array([0.3, -0.5]) + rng.normal(0, 0.4, n)
+    r, lam = np.array([0.6, 0.2]), 2.5
+    s = BkmrSettings(iterations=40000, varsel=False, r_method="fixed", update_lambda=False, thin=20)
+    from analysis.bkmr import State
+
+    start = State(beta=np.zeros(2), lam=lam, r=r, delta=np.ones(2), sigsq=1.0, ystar=y.copy())
+    chain = run_chain(y, z, x, s, seed=2, start=start)
+    k = Kernel(z).matrix(r)
+    v = np.eye(n) + lam * k
+    vi = np.linalg.inv(v)
+    beta_hat = np.linalg.solve(x.T @ vi @ x, x.T @ vi @ y)
+    resid = y - x @ beta_hat
+    q = resid @ vi @ resid
+    shape, scale = s.a_sigsq + (n - 2) / 2, s.b_sigsq + q / 2
+    sig = chain.sigsq[s.iterations // 2 :]
+    se = sig.std() / math.sqrt(effective_sample_size(sig))
+    assert abs(sig.mean() - scale / (shape - 1)) < 4 * se
+    beta = chain.beta[s.iterations // 2 :]
+    for j in range(2):
+        se_b = beta[:, j].std() / math.sqrt(effective_sample_size(beta[:, j]))
+        assert abs(beta[:, j].mean() - beta_hat[j]) < 4 * se_b
+    fit = Fit(y, z, x, [chain], s)
+    h_exact, _ = fit.predict(z, "exact")
+    truth = lam * k @ vi @ resid
+    # per-draw means are linear in β: their average differs from the truth by λKV⁻¹X(β̄ − β̂)
+    tol = 4 * np.abs(lam * k @ vi @ x) @ (beta.std(axis=0) / np.sqrt(len(chain.thin_rows)))
+    assert (np.abs(h_exact - truth) < tol + 1e-9).all()
+    h_approx, _ = fit.predict(z, "approx")
+    assert_allclose(h_approx, lam * k @ vi @ (y - x @ beta.mean(axis=0)), atol=1e-9)
+
+
+def test_probit_chain_finds_the_planted_exposures_in_both_y_star_modes():
+    rng = np.random.default_rng(8)
+    n = 300
+    z = rng.normal(size=(n, 3))
+    x = rng.normal(size=(n, 1))
+    y = (1.2 * z[:, 0] + 0.4 * x[:, 0] - 0.3 + rng.normal(size=n) > 0).astype(float)
+    for est_h in (False, True):
+        s = BkmrSettings(family="binomial", iterations=1500, est_h=est_h)
+        fit = Fit(y, z, x, [run_chain(y, z, x, s, seed=4)], s)
+        pips = fit.pips().PIP.to_numpy()
+        assert pips[0] > 0.9 and pips[1] < 0.5 and pips[2] < 0.5, (est_h, pips)
+        risk = fit.overall_risk()
+        assert risk.est.iloc[-1] > 0 > risk.est.iloc[0]  # h rises with z₁
+        assert fit.beta()["mean"].iloc[0] == pytest.approx(0.4, abs=0.25)
+
+
+def test_compiled_normal_quantile_and_far_tail_draws():
+    from scipy import special
+
+    from analysis.bkmr import fast
+
+    p = np.concatenate(
+        [10 ** -np.linspace(1, 300, 200), np.linspace(0.01, 0.99, 99), 1 - 10 ** -np.linspace(2, 15, 50)]
+    )
+    ours = np.array([fast.ndtri(v) for v in p])
+    assert_allclose(ours, special.ndtri(p), rtol=1e-13, atol=1e-13)
+    # N(−8, 1) truncated to (0, ∞): E = −8 + φ(8)/Q(8), by the exponential rejection branch
+    draws = fast.truncated_normals(np.full(40000, -8.0), np.ones(40000), np.ones(40000, dtype=bool), 1)
+    assert draws.min() >= 0
+    expected = -8 + stats.norm.pdf(8) / stats.norm.sf(8)
+    assert draws.mean() == pytest.approx(expected, abs=4 * draws.std() / 200)
+
+
+def test_parallel_chains_equal_sequential_ones_and_start_apart():
+    from analysis.bkmr import run_chains
+
+    rng = np.random.default_rng(6)
+    n = 50
+    z, x = rng.normal(size=(n, 3)), rng.normal(size=(n, 1))
+    y = (z[:, 0] + rng.normal(size=n) > 0).astype(float)
+    s = BkmrSettings(family="binomial", iterations=120)
+    parallel = run_chains(y, z, x, s, chains=2, seed=5, workers=2)
+    sequential = run_chains(y, z, x, s, chains=2, seed=5, workers=1)
+    for a, b in zip(parallel, sequential, strict=True):
+        assert_allclose(a.lam, b.lam)
+        assert_allclose(a.beta, b.beta)
+        assert a.start == b.start
+    assert parallel[0].start["lambda"] == 10 and parallel[0].start["r"] == [1.0, 1.0, 1.0]
+    assert parallel[1].start != parallel[0].start
+    assert not np.allclose(parallel[0].lam, parallel[1].lam)
+
+
+def test_diagnostics_warn_when_chains_disagree():
+    from dataclasses import replace
+
+    from analysis.bkmr import diagnose
+
+    rng = np.random.default_rng(7)
+    n = 60
+    z, x = rng.normal(size=(n, 2)), rng.normal(size=(n, 1))
+    y = z[:, 0] + x[:, 0] + rng.normal(0, 0.5, n)
+    s = BkmrSettings(iterations=600)
+    a, b = run_chain(y, z, x, s, seed=1), run_chain(y, z, x, s, seed=2)
+    calm = diagnose(Fit(y, z, x, [a, b], s))
+    assert set(calm["parameters"]) >= {"loglik", "lambda", "beta[x1]", "r[z1]", "sigsq"}
+    assert calm["per_chain"][0]["start"]["lambda"] == 10
+    assert not [w for w in calm["warnings"] if w.startswith("beta[x1]: split")]
+    stuck = replace(b, beta=b.beta + 5.0, delta=np.zeros_like(b.delta))  # a chain somewhere else
+    loud = diagnose(Fit(y, z, x, [a, stuck], s))
+    assert any(w.startswith("beta[x1]: split R-hat") for w in loud["warnings"])
+    assert any(w.startswith("PIP of z1 differs between chains") for w in loud["warnings"])
+    assert loud["ok"] is False

@@ -18,6 +18,7 @@ COMMANDS = [
     "dq",
     "svyglm",
     "wqs",
+    "bkmr",
     "analyze",
     "report",
 ]

@@ -39,7 +39,10 @@ def test_every_section_is_there_with_the_synthetic_banner(report):
     assert 'id="synthetic-banner"' in page and "These numbers are not findings" in page
     # what has not been run says so, and names the command
     assert "Not available: no data-quality run recorded" in page and "nhanes-bone dq" in page
-    assert "Not available: no BKMR results" in page
+    # BKMR ran (briefly) in the fixture: Figure 3 is there, with its chains and warnings
+    assert "Not available: no BKMR results" not in page
+    assert "Posterior inclusion probabilities" in page and "Chains and convergence" in page
+    assert "Convergence warnings" in page  # 120 iterations cannot pass the ESS threshold
     # the paper's values sit beside ours
     assert "2.180 (1.309, 3.631)" in page  # Table 2, cadmium Q4, Model 1
     assert "Peng et al. 2025: <b>905</b>, <b>161</b>" in page
@@ -51,7 +54,16 @@ def test_images_are_embedded_and_saved_at_print_resolution(report):
     assert len(sources) >= 4
     assert all(s.startswith("data:image/png;base64,") for s in sources)
     assert not re.search(r'(src|href)="https?://', page)
-    for name in ("inclusion_flow", "table2_forest", "distributions", "study2_hemoglobin", "figure2_wqs"):
+    for name in (
+        "inclusion_flow",
+        "table2_forest",
+        "distributions",
+        "study2_hemoglobin",
+        "figure2_wqs",
+        "figure3a_bkmr",
+        "figure3b_bkmr",
+        "bkmr_traces",
+    ):
         png = report.parent / "figures" / f"{name}.png"
         assert png.exists() and png.stat().st_size > 50_000, name
 

@@ -47,7 +47,7 @@ def test_table1_counts_match_the_cohort(analysed, truth):
 
 def test_every_table_is_written_three_ways_and_labelled_synthetic(analysed):
     run, warehouse = analysed
-    for name in ("table1", "table2", "table3", "table4"):
+    for name in ("table1", "table2", "table3", "table4", "bkmr_pips", "bkmr_overall_risk", "bkmr_chains"):
         csv = pd.read_csv(run.folder / f"{name}.csv")
         assert (csv.data_source == "SYNTHETIC").all()
         assert "SYNTHETIC DATA" in (run.folder / f"{name}.html").read_text()
@@ -55,6 +55,11 @@ def test_every_table_is_written_three_ways_and_labelled_synthetic(analysed):
             warehouse, f"select count(*) as n, bool_and(data_source = 'SYNTHETIC') as s from analysis.{name}"
         )
         assert stored.n[0] == len(csv) and stored.s[0]
+    # Figure 3: five metals, 11 quantiles, 5 × 50 grid points, 3 × 5 contrasts, two recorded starts
+    assert run.tables["bkmr_pips"].metal.tolist() == ["lead", "cadmium", "mercury", "selenium", "manganese"]
+    assert len(run.tables["bkmr_overall_risk"]) == 11 and len(run.tables["bkmr_univariate"]) == 250
+    assert len(run.tables["bkmr_singvar"]) == 15 and len(run.tables["bkmr_chains"]) == 2
+    assert query(warehouse, "select count(*) as n from analysis.bkmr_draws").n[0] == 2 * 120
     t4 = run.tables["table4"]
     inter = t4[t4.term == "interaction"]
     assert len(inter) == 2 * 2 * 5 and inter.p_value.between(0, 1).all()
