@@ -197,6 +197,12 @@ def table4_section(t4: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+BKMR_TABLES = tuple(
+    f"bkmr_{name}"
+    for name in ("overall_risk", "pips", "univariate", "singvar", "beta", "convergence", "chains", "warnings")
+)
+
+
 def build_report(warehouse: Path, reports: Path, run_name: str | None = None) -> Path:
     start = time.perf_counter()
     run = run_name or warehouse.stem
@@ -219,31 +225,20 @@ def build_report(warehouse: Path, reports: Path, run_name: str | None = None) ->
                 "study2_regression",
                 "study2_hemoglobin_by_status",
                 "study2_comparison",
+                *BKMR_TABLES,
             )
         }
         hb_flow = _read(con, "select * from marts.hb_bmd_inclusion_flow order by step_order")
         dq = _read(con, "select * from dq.results where run_at = (select max(run_at) from dq.results)")
         wqs = _read(con, "select * from analysis.wqs_weights")
         wqs_model = _read(con, "select * from analysis.wqs_model")
-        bkmr = {
-            name: _read(con, f"select * from analysis.bkmr_{name}")
-            for name in (
-                "overall_risk",
-                "pips",
-                "univariate",
-                "singvar",
-                "beta",
-                "convergence",
-                "chains",
-                "warnings",
-            )
-        }
-        bkmr["draws"] = _read(con, "select * from analysis.bkmr_draws order by chain, iteration")
+        draws = _read(con, "select * from analysis.bkmr_draws order by chain, iteration")
     finally:
         con.close()
     if files is None or files.empty:
         raise ValueError(f"{warehouse}: raw._files is empty; ingest and build the warehouse first")
     synthetic = bool(files.is_synthetic.any())
+    bkmr = {name.removeprefix("bkmr_"): t[name] for name in BKMR_TABLES} | {"draws": draws}
     sections: list[Section] = []
 
     # data quality

@@ -61,8 +61,7 @@ def study1_bkmr(
     tables["bkmr_chains"] = pd.DataFrame(chains_rows)
     tables["bkmr_warnings"] = pd.DataFrame({"warning": pd.Series(diag["warnings"], dtype=str)})
     tables["bkmr_draws"] = draws_frame(fit)
-    tables["bkmr_univariate"]["metal"] = tables["bkmr_univariate"].pop("variable")
-    for name in ("bkmr_pips", "bkmr_singvar"):
+    for name in ("bkmr_pips", "bkmr_univariate", "bkmr_singvar"):
         tables[name] = tables[name].rename(columns={"variable": "metal"})
     tables["bkmr_overall_risk"]["iterations"] = iterations
     tables["bkmr_overall_risk"]["chains"] = chains

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import linalg, special
+from scipy.linalg import blas
 
 from analysis.bkmr import fast
 
@@ -111,9 +112,13 @@ class Factor:
         return linalg.cho_solve((self.chol, True), b, check_finite=False)
 
 
+def log_marginal_terms(logdet: float, quad: float, n: int, sigsq: float) -> float:
+    """log N(u; 0, σ²V) up to the constant −n/2 log 2π, from log det V and uᵀV⁻¹u."""
+    return -0.5 * logdet - 0.5 * n * math.log(sigsq) - 0.5 * quad / sigsq
+
+
 def log_marginal(factor: Factor, u: np.ndarray, sigsq: float) -> float:
-    """log N(u; 0, σ²V) up to the constant −n/2 log 2π."""
-    return -0.5 * factor.logdet - 0.5 * len(u) * math.log(sigsq) - 0.5 * float(u @ factor.solve(u)) / sigsq
+    return log_marginal_terms(factor.logdet, float(u @ factor.solve(u)), len(u), sigsq)
 
 
 def log_prior_lambda(lam: float, s: BkmrSettings) -> float:
@@ -143,9 +148,13 @@ def lambda_log_ratio(
 ) -> float:
     """log of the MH acceptance ratio for λ → λ* (gamma proposal, mean = current, sd = jump)."""
     lik = 0.0 if s.prior_only else log_marginal(f_star, u, sigsq) - log_marginal(f, u, sigsq)
+    return lik + lambda_prior_proposal_ratio(lam, lam_star, s)
+
+
+def lambda_prior_proposal_ratio(lam: float, lam_star: float, s: BkmrSettings) -> float:
+    """The λ ratio's prior and proposal terms (what the sampler adds to its likelihood ratio)."""
     return (
-        lik
-        + log_prior_lambda(lam_star, s)
+        log_prior_lambda(lam_star, s)
         - log_prior_lambda(lam, s)
         + gamma_proposal_logpdf(lam, lam_star, s.lambda_jump)
         - gamma_proposal_logpdf(lam_star, lam, s.lambda_jump)
@@ -154,10 +163,17 @@ def lambda_log_ratio(
 
 def beta_conditional(x: np.ndarray, target: np.ndarray, factor: Factor, sigsq: float):
     """Mean and covariance of β | y*, λ, r with h integrated out (flat prior)."""
-    vinv_x = factor.solve(x)
-    a = x.T @ vinv_x
-    a_inv = np.linalg.inv(a)
-    return a_inv @ (vinv_x.T @ target), sigsq * a_inv
+    w = linalg.solve_triangular(factor.chol, np.column_stack([x, target]), lower=True)
+    mean, root = gls_moments(w)
+    return mean, sigsq * linalg.cho_solve((root, True), np.eye(len(mean)))
+
+
+def gls_moments(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """From W = L⁻¹[X y*] (L the Cholesky factor of V): the GLS estimate (XᵀV⁻¹X)⁻¹XᵀV⁻¹y* and
+    the lower Cholesky factor of XᵀV⁻¹X = WₓᵀWₓ, whose inverse times σ² is β's covariance."""
+    wx, wy = w[:, :-1], w[:, -1]
+    root = linalg.cholesky(wx.T @ wx, lower=True)
+    return linalg.cho_solve((root, True), wx.T @ wy), root
 
 
 def truncated_normal(
@@ -179,8 +195,7 @@ def tmvn_sweep(
     """One Gibbs sweep over the n coordinates of N(mean, precision⁻¹) truncated by sign
     (bkmr's ``rtmvnorm(..., H = Vinv, algorithm = "gibbs")`` from the previous y*)."""
     y = np.array(ystar, dtype=float)
-    precision = np.asfortranarray(precision)
-    g = precision @ (y - mean)
+    g = blas.dsymv(1.0, precision, y - mean, lower=1)  # reads the lower triangle only
     fast.tmvn_sweep(
         y,
         np.asarray(mean, dtype=float),

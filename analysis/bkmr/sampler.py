@@ -26,11 +26,13 @@ from analysis.bkmr import fast
 from analysis.bkmr.model import (
     BkmrSettings,
     State,
-    gamma_proposal_logpdf,
-    log_prior_lambda,
+    gls_moments,
+    lambda_prior_proposal_ratio,
+    log_marginal_terms,
     log_prior_r,
     propose_r_delta,
     refine_r,
+    tmvn_sweep,
     truncated_normal,
 )
 
@@ -173,17 +175,9 @@ class _Linalg:
         return h0 + lam * blas.dsymv(1.0, self.k, self.solve(u - h0 - e), lower=1)
 
 
-def _log_marginal(logdet: float, quad: float, n: int, sigsq: float) -> float:
-    """log N(u; 0, σ²V) without −n/2 log 2π."""
-    return -0.5 * logdet - 0.5 * n * math.log(sigsq) - 0.5 * quad / sigsq
-
-
 def draw_beta(x: np.ndarray, target: np.ndarray, la: _Linalg, sigsq: float, rng) -> np.ndarray:
     """β | y*, λ, r ~ N((XᵀV⁻¹X)⁻¹XᵀV⁻¹y*, σ²(XᵀV⁻¹X)⁻¹), h integrated out (bkmr's beta.update)."""
-    w = la.half_solve(np.column_stack([x, target]))  # L⁻¹[X y*]: XᵀV⁻¹X = WᵀW
-    wx, wy = w[:, :-1], w[:, -1]
-    ca = linalg.cholesky(wx.T @ wx, lower=True)
-    mean = linalg.cho_solve((ca, True), wx.T @ wy)
+    mean, ca = gls_moments(la.half_solve(np.column_stack([x, target])))
     # cov = σ² A⁻¹ = σ² L⁻ᵀL⁻¹: a draw is mean + σ L⁻ᵀ e
     return mean + math.sqrt(sigsq) * linalg.solve_triangular(
         ca, rng.standard_normal(len(mean)), lower=True, trans="T"
@@ -200,23 +194,26 @@ def _metropolis(
     log_extra: float,
     s: BkmrSettings,
     rng: np.random.Generator,
-) -> bool:
+) -> tuple[bool, float | None]:
     """bkmr's MHstep for a new (r, δ): log ratio = Δ log-likelihood + ``log_extra`` (prior and
-    proposal terms); on acceptance the state and the factor are swapped in."""
+    proposal terms); on acceptance the state and the factor are swapped in. Returns whether
+    it was accepted and uᵀV⁻¹u under the state now current."""
+    if not np.isfinite(log_extra):
+        return False, quad
     log_ratio = log_extra
-    if not np.isfinite(log_ratio):
-        return False
+    quad_star = None
     if not s.prior_only:
         logdet = la.propose_r(r_star, st.lam)
-        log_ratio += _log_marginal(logdet, la.quad(u, spare=True), len(u), st.sigsq) - _log_marginal(
+        quad_star = la.quad(u, spare=True)
+        log_ratio += log_marginal_terms(logdet, quad_star, len(u), st.sigsq) - log_marginal_terms(
             la.logdet, quad, len(u), st.sigsq
         )
     if math.log(rng.random()) > log_ratio:
-        return False
+        return False, quad
     st.r, st.delta = r_star, np.array(delta_star, dtype=float)
     if not s.prior_only:
         la.accept(logdet, new_kernel=True)
-    return True
+    return True, quad_star
 
 
 def run_chain(
@@ -281,7 +278,7 @@ def run_chain(
         nonlocal ystar_sum, next_thin
         trace["beta"][t], trace["lam"][t], trace["r"][t], trace["delta"][t] = st.beta, st.lam, st.r, st.delta
         trace["sigsq"][t] = st.sigsq
-        trace["loglik"][t] = 0.0 if s.prior_only else _log_marginal(la.logdet, quad, n, st.sigsq)
+        trace["loglik"][t] = 0.0 if s.prior_only else log_marginal_terms(la.logdet, quad, n, st.sigsq)
         if t >= burn:
             ystar_sum += target
             if next_thin < len(thin_rows) and thin_rows[next_thin] == t:
@@ -298,10 +295,7 @@ def run_chain(
             if s.est_h:
                 st.ystar = truncated_normal(st.h + x @ st.beta, np.ones(n), positive, rng)
             else:
-                prec = la.precision()
-                mean = x @ st.beta
-                g = blas.dsymv(1.0, prec, st.ystar - mean, lower=1)
-                fast.tmvn_sweep(st.ystar, mean, prec, g, positive, int(rng.integers(2**31)))
+                st.ystar = tmvn_sweep(st.ystar, x @ st.beta, la.precision(), positive, rng)
         target = st.ystar if probit else y
         # β, with σ² of the previous iteration (bkmr's order)
         if x.shape[1] and not s.prior_only:
@@ -316,16 +310,11 @@ def run_chain(
             shape, rate = (st.lam / s.lambda_jump) ** 2, st.lam / s.lambda_jump**2
             lam_star = rng.gamma(shape, 1.0 / rate)
             if lam_star > 0:
-                log_ratio = (
-                    log_prior_lambda(lam_star, s)
-                    - log_prior_lambda(st.lam, s)
-                    + gamma_proposal_logpdf(st.lam, lam_star, s.lambda_jump)
-                    - gamma_proposal_logpdf(lam_star, st.lam, s.lambda_jump)
-                )
+                log_ratio = lambda_prior_proposal_ratio(st.lam, lam_star, s)
                 if not s.prior_only:
                     logdet = la.propose_lambda(lam_star)
                     quad_star = la.quad(u, spare=True)
-                    log_ratio += _log_marginal(logdet, quad_star, n, st.sigsq) - _log_marginal(
+                    log_ratio += log_marginal_terms(logdet, quad_star, n, st.sigsq) - log_marginal_terms(
                         la.logdet, quad, n, st.sigsq
                     )
                 if math.log(rng.random()) <= log_ratio:
@@ -338,17 +327,15 @@ def run_chain(
         # (r, δ) switch-or-refine move (variable selection)
         if s.varsel:
             r_star, delta_star, log_extra, trace["move"][t] = propose_r_delta(st.r, st.delta, s, rng)
-            if _metropolis(st, la, u, quad, r_star, delta_star, log_extra, s, rng):
-                trace["acc_r"][t, 0] = 1
-                quad = None if s.prior_only else la.quad(u)
+            accepted, quad = _metropolis(st, la, u, quad, r_star, delta_star, log_extra, s, rng)
+            trace["acc_r"][t, 0] = accepted
         elif s.r_method == "varying":
             for comp in range(m):
                 r_star = st.r.copy()
                 r_star[comp], log_q = refine_r(st.r[comp], s, rng)
                 log_extra = log_prior_r(r_star[comp], s) - log_prior_r(st.r[comp], s) + log_q
-                if _metropolis(st, la, u, quad, r_star, st.delta, log_extra, s, rng):
-                    trace["acc_r"][t, comp] = 1
-                    quad = None if s.prior_only else la.quad(u)
+                accepted, quad = _metropolis(st, la, u, quad, r_star, st.delta, log_extra, s, rng)
+                trace["acc_r"][t, comp] = accepted
         # h (est_h), given everything else
         if s.est_h and not s.prior_only:
             st.h = la.draw_h(st.lam, st.sigsq, u, rng)

@@ -69,8 +69,9 @@ class Fit:
     def beta(self) -> pd.DataFrame:
         """Covariate coefficients: mean, sd, 95% interval, ESS and Monte Carlo SE (sd/√ESS)."""
         rows = []
+        post = self.post("beta")
         for k, name in enumerate(self.covariates):
-            draws = self.post("beta")[:, k]
+            draws = post[:, k]
             ess = sum(effective_sample_size(c.beta[c.iterations // 2 :, k]) for c in self.chains)
             lo, hi = np.quantile(draws, [0.025, 0.975])
             sd = float(draws.std(ddof=1))
