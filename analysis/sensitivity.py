@@ -17,7 +17,7 @@ import pandas as pd
 
 from analysis import study1
 from analysis.run import load
-from nhanes_bone.dbt import run_dbt
+from ingest.build import dbt_build
 
 VARIANTS: list[tuple[str, object]] = [
     ("postmenopausal_rule", "no_periods_12m"),
@@ -61,7 +61,7 @@ def sensitivity(warehouse: Path, variants: list[tuple[str, object]] = VARIANTS) 
         for name, value in variants:
             copy = Path(tmp) / "variant.duckdb"
             shutil.copyfile(warehouse, copy)
-            run_dbt(["run", "--quiet"], copy, {name: value})
+            dbt_build(copy, {name: value}, ("run", "--quiet"))
             rows.append({"choice": name, "value": str(value), **_headline(copy)})
             copy.unlink()
     table = pd.DataFrame(rows)

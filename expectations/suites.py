@@ -50,8 +50,9 @@ def raw_targets(profile: Profile, raw_tables: set[str]) -> list[Target]:
         target.critical += [
             gxe.ExpectTableColumnsToMatchSet(column_set=list(entry.required_columns), exact_match=False),
             gxe.ExpectColumnValuesToNotBeNull(column="SEQN"),
-            gxe.ExpectColumnValuesToBeUnique(column="SEQN"),
         ]
+        if entry.seqn_is_key:  # RXQ_RX has one row per medicine
+            target.critical.append(gxe.ExpectColumnValuesToBeUnique(column="SEQN"))
         if table in profile.raw_rows:
             target.warning.append(gxe.ExpectTableRowCountToEqual(value=profile.raw_rows[table]))
         targets.append(target)

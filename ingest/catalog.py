@@ -34,6 +34,8 @@ class CatalogEntry:
     expected_size: int | None
     sha256: str | None
     sha256_source: str
+    # "one" row per participant (most files; SEQN is a key) or "many" (RXQ_RX: one row per medicine)
+    rows_per_participant: str
     required_columns: tuple[str, ...]
 
     @property
@@ -44,6 +46,10 @@ class CatalogEntry:
     def raw_table(self) -> str:
         """Name of the table in the warehouse's ``raw`` schema."""
         return self.table.lower()
+
+    @property
+    def seqn_is_key(self) -> bool:
+        return self.rows_per_participant == "one"
 
     @property
     def is_study_table(self) -> bool:
@@ -79,6 +85,7 @@ def load_catalog() -> dict[str, CatalogEntry]:
                 expected_size=_int_or_none(row["expected_size"]),
                 sha256=row["sha256"] or None,
                 sha256_source=row["sha256_source"],
+                rows_per_participant=row["rows_per_participant"],
                 required_columns=tuple(row["required_columns"].split()),
             )
             entries[entry.table.upper()] = entry

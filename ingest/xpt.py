@@ -93,7 +93,7 @@ def read_xpt(path: Path, entry: CatalogEntry, sha256: str | None = None) -> XptF
             f"(expected at least: {', '.join(entry.required_columns)})",
         )
     if "SEQN" in frame.columns:
-        dup = frame["SEQN"][frame["SEQN"].duplicated()]
+        dup = frame["SEQN"][frame["SEQN"].duplicated()] if entry.seqn_is_key else frame["SEQN"].iloc[:0]
         if len(dup):
             shown = ", ".join(str(int(v)) for v in dup.unique()[:5])
             raise IngestError(

@@ -223,10 +223,32 @@ VarOpt = Annotated[
 ]
 
 
+def _warn_outside_plausibility_limits(work: Path) -> None:
+    """Name the participants whose values lie outside the plausibility limits: kept, not refused."""
+    from nhanes_bone.duck import connect_read_only
+
+    con = connect_read_only(work)
+    try:
+        rows = con.execute(
+            "select nhanes_variable, cycle, participant_id, value, unit, min_value, max_value, source "
+            "from intermediate.int_values_outside_plausibility_limits"
+        ).fetchall()
+    finally:
+        con.close()
+    for var, cycle, seqn, value, unit, low, high, source in rows:
+        err.print(
+            f"[yellow]warning:[/] {var} ({cycle}) of participant SEQN {seqn} is {value:g} {unit}, outside "
+            f"the plausibility limits {low:g}-{high:g} ({source}); kept as data. "
+            "See intermediate.int_values_outside_plausibility_limits.",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
 @app.command()
 def transform(warehouse: WarehouseOpt = None, var: VarOpt = None) -> None:
     """Run `dbt build` (models, seeds, tests) on the warehouse, swapped in only on success."""
-    from nhanes_bone.dbt import run_dbt
+    from ingest.build import dbt_build
     from nhanes_bone.duck import atomic_rebuild
 
     path = settings.warehouse_path(warehouse)
@@ -234,20 +256,39 @@ def transform(warehouse: WarehouseOpt = None, var: VarOpt = None) -> None:
         if not path.exists():
             raise ValueError(f"{path}: no warehouse to transform; run `nhanes-bone ingest` first")
         with atomic_rebuild(path) as work:
-            run_dbt(["build"], work, _parse_vars(var))
+            _say_vars(dbt_build(work, _parse_vars(var)), _parse_vars(var))
+            _warn_outside_plausibility_limits(work)
 
 
 @app.command()
 def build(data_dir: DataDirOpt = None, warehouse: WarehouseOpt = None, var: VarOpt = None) -> None:
     """Ingest, then `dbt build`, as one step: the warehouse is replaced only if both succeed."""
-    from nhanes_bone.dbt import run_dbt
-    from nhanes_bone.duck import atomic_rebuild
+    from ingest.build import build_warehouse
 
     path = settings.warehouse_path(warehouse)
-    with clear_errors(), atomic_rebuild(path) as work:
-        run_ingest(settings.data_dir(data_dir), path, force=False, build_into=work)
-        run_dbt(["build"], work, _parse_vars(var))
+    folder = settings.data_dir(data_dir)
+    with clear_errors():
+        used = build_warehouse(
+            folder,
+            path,
+            _parse_vars(var),
+            ingest_step=lambda work: run_ingest(folder, path, force=False, build_into=work),
+            after=_warn_outside_plausibility_limits,
+        )
+    _say_vars(used, _parse_vars(var))
     console.print(f"[green]warehouse built:[/] {path}")
+
+
+def _say_vars(used: dict, given: dict) -> None:
+    """Say when a build used vars other than the project's defaults and the user's own."""
+    implied = {k: v for k, v in used.items() if k not in given}
+    if implied:
+        console.print(
+            "[yellow]SYNTHETIC twin:[/] built with the definition its TRUTH.json was computed under: "
+            + ", ".join(f"{k}={json.dumps(v)}" for k, v in implied.items()),
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @app.command()

@@ -35,9 +35,55 @@ def run_dbt(
     if dbt_vars:
         command += ["--vars", json.dumps(dbt_vars)]
     env = {**os.environ, "WAREHOUSE": str(Path(warehouse).resolve())}
+    results = project_dir / "target" / "run_results.json"
+    results.unlink(missing_ok=True)  # what is read after a failure must be this run's
     result = subprocess.run(command, env=env, cwd=project_dir, check=False)
     if result.returncode != 0:
+        details = "; ".join(failure_details(results, Path(warehouse)))
         raise DbtError(
-            f"dbt {' '.join(args)} failed on {warehouse} (exit {result.returncode}); "
-            "the failing model or test is named in dbt's output above"
+            f"dbt {' '.join(args)} failed on {warehouse} (exit {result.returncode}): "
+            + (details or "the failing model or test is named in dbt's output above")
         )
+
+
+def failure_details(run_results: Path, warehouse: Path, rows: int = 5) -> list[str]:
+    """What failed, one line each: the model or test and dbt's message and, for a failing test
+    of a column, the column, the NHANES files it comes from and the first offending rows
+    (participant, cycle, value), read back from the warehouse."""
+    if not run_results.exists():
+        return []
+    manifest_path = run_results.with_name("manifest.json")
+    nodes = json.loads(manifest_path.read_text())["nodes"] if manifest_path.exists() else {}
+    failed = [r for r in json.loads(run_results.read_text())["results"] if r["status"] in ("fail", "error")]
+    return [_describe(r, nodes, warehouse, rows) for r in failed]
+
+
+def _describe(result: dict, nodes: dict, warehouse: Path, rows: int) -> str:
+    import duckdb
+
+    node = nodes.get(result["unique_id"], {})
+    line = f"{node.get('name') or result['unique_id']}: {result.get('message') or result['status']}"
+    column = node.get("column_name")
+    model = nodes.get(node.get("attached_node") or "", {})
+    if result["status"] != "fail" or not column or not result.get("compiled_code"):
+        return line
+    sources = [
+        s.split(".")[-1] for s in model.get("depends_on", {}).get("nodes", []) if s.startswith("source.")
+    ]
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+        try:
+            sample = con.execute(f"select * from ({result['compiled_code']}) limit {rows}").df()
+            files = con.execute(
+                "select string_agg(file_name, ', ' order by file_name) from raw._files where list_contains(?, table_name)",
+                [sources],
+            ).fetchone()[0]
+        finally:
+            con.close()
+    except duckdb.Error:
+        return line  # the message still names the test
+    where = f" (from {files})" if files else ""
+    shown = sample[
+        [c for c in ("participant_id", "cycle", column) if c in sample.columns] or list(sample.columns)
+    ]
+    return f"{line} — column {column} of {model.get('name')}{where}; first rows: {shown.to_dict('records')}"

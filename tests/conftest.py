@@ -45,13 +45,9 @@ def truth(synthetic_dir: Path) -> dict:
 
 def build_warehouse(data_dir: Path, warehouse: Path, dbt_vars: dict | None = None) -> Path:
     """The pipeline of `make warehouse`, in-process: ingest then dbt build, swapped in atomically."""
-    from ingest.load import ingest
-    from nhanes_bone.dbt import run_dbt
-    from nhanes_bone.duck import atomic_rebuild
+    from ingest.build import build_warehouse as build
 
-    with atomic_rebuild(warehouse) as work:
-        ingest(data_dir, warehouse, build_into=work)
-        run_dbt(["build", "--quiet"], work, dbt_vars)
+    build(data_dir, warehouse, dbt_vars, dbt_args=("build", "--quiet"))
     return warehouse
 
 

@@ -4,13 +4,17 @@ Counts checked against the NHANES codebooks (wwwn.cdc.gov/Nchs/Nhanes/<cycle>/<F
 - DEMO_H: 10,175 participants; RIAGENDR 1 = 5,003, 2 = 5,172; RIDSTATR 1 = 362, 2 = 9,813.
 - P_DEMO: 15,560 participants; RIAGENDR 1 = 7,721, 2 = 7,839; RIDSTATR 1 = 1,260, 2 = 14,300.
 - BMX_H 9,813 and P_BMX 14,300 rows (one per examined participant).
-- SMQ_H 7,168, P_SMQ 11,137; OSQ_H 3,815, P_OSQ 4,987; PBCD_H 5,932 rows.
-The DXA files and every 2017-2020 lab are missing offline, so the cohort is empty here:
-the flow shows where (no participant has BMD), which is what it is for.
+- SMQ_H 7,168, P_SMQ 11,137; OSQ_H 3,815, P_OSQ 4,987; PBCD_H 5,932, P_PBCD 13,772 rows.
+- P_DXXFEM DXAFMRST 1/2/4/5 = 3,545 / 339 / 3 / 706; P_DXXSPN DXASPNST 2,121 / 1,792 / 3 / 677;
+  DXXSPN_H DXASPNST 1-5 = 2,135 / 1,209 / 3 / 1 / 360 (DXXFEM_H: ../shared/nhanes/README.md
+  says 3,127 valid here against 3,126 in one codebook revision).
+The inclusion flow is checked step by step and per cycle against a second implementation
+(pandas on the XPT files, ingest/synth/truth.py, the one that makes the twin's TRUTH.json).
 """
 
 from __future__ import annotations
 
+import pytest
 from helpers import query
 
 
@@ -24,8 +28,11 @@ def test_staged_row_counts_equal_the_codebooks(real_warehouse):
         "stg_nhanes__body_measures": 9813 + 14300,
         "stg_nhanes__smoking": 7168 + 11137,
         "stg_nhanes__osteoporosis_questionnaire": 3815 + 4987,
-        "stg_nhanes__blood_metals": 5932,
-        "stg_nhanes__blood_pressure_questionnaire": 6464,
+        "stg_nhanes__blood_metals": 5932 + 13772,
+        "stg_nhanes__blood_pressure_questionnaire": 6464 + 10195,
+        "stg_nhanes__dxa_femur": 3708 + 4593,
+        "stg_nhanes__dxa_spine": 3708 + 4593,
+        "stg_nhanes__complete_blood_count": 9422 + 13772,
     }
     for model, n in expected.items():
         assert count(real_warehouse, f"select count(*) from staging.{model}") == n, model
@@ -98,17 +105,133 @@ def test_dont_know_answers_are_null_not_numbers(real_warehouse):
     assert staged.n[0] == raw_dk
 
 
-def test_flow_shows_where_the_missing_files_stop_the_cohort(real_warehouse):
-    flow = query(
-        real_warehouse, "select step, n_remaining from marts.metals_op_inclusion_flow order by step_order"
-    )
-    n = dict(zip(flow.step, flow.n_remaining, strict=True))
-    assert n["all_participants"] == 25735
-    women_50 = count(
+def test_dxa_scan_status_frequencies_equal_the_codebooks(real_warehouse):
+    def freq(model: str, column: str, cycle: str) -> dict:
+        rows = query(
+            real_warehouse,
+            f"select {column} as code, count(*) as n from staging.{model} where cycle = ? group by 1",
+            [cycle],
+        )
+        return dict(zip(rows.code.astype(int), rows.n, strict=True))
+
+    assert freq("stg_nhanes__dxa_femur", "femur_scan_status", "2017-2020") == {1: 3545, 2: 339, 4: 3, 5: 706}
+    assert freq("stg_nhanes__dxa_spine", "spine_scan_status", "2017-2020") == {1: 2121, 2: 1792, 4: 3, 5: 677}
+    assert freq("stg_nhanes__dxa_spine", "spine_scan_status", "2013-2014") == {
+        1: 2135,
+        2: 1209,
+        3: 3,
+        4: 1,
+        5: 360,
+    }
+    assert freq("stg_nhanes__dxa_femur", "femur_scan_status", "2013-2014")[1] == 3127
+
+
+def test_a_genuine_extreme_value_is_kept_and_listed_not_refused(real_warehouse):
+    """P_DXXFEM has a femoral-neck BMD of 0.144 g/cm² (the codebook's minimum): it stays in the
+    staged table and is the one row outside the plausibility limits."""
+    outside = query(real_warehouse, "select * from intermediate.int_values_outside_plausibility_limits")
+    assert list(outside.nhanes_variable) == ["DXXNKBMD"]
+    assert outside.value[0] == 0.144 and outside.cycle[0] == "2017-2020"
+    kept = count(
         real_warehouse,
-        "select count(*) from staging.stg_nhanes__demographics where sex = 'female' and age_years >= 50",
+        "select count(*) from staging.stg_nhanes__dxa_femur where femoral_neck_bmd_g_cm2 = 0.144",
     )
-    assert n["aged_50_plus"] == women_50 == 1451 + 2522
-    assert 0 < n["all_five_metals"] < n["aged_50_plus"]  # PBCD_H only: P_PBCD is missing offline
-    assert n["bmd_all_sites"] == 0  # no DXA file offline
+    assert kept == 1
+
+
+def project_defaults() -> dict:
+    import yaml
+
+    from nhanes_bone.settings import DBT_PROJECT_DIR
+
+    return yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
+
+
+def _independent_flow(shared_nhanes):
+    """The study-1 flow computed with pandas from the genuine XPT files (defaults of dbt_project.yml)."""
+    import pyreadstat
+
+    from ingest.synth import truth
+
+    definition = project_defaults()
+
+    tables = {}
+    for path in shared_nhanes.rglob("*.XPT"):
+        table = path.stem.upper()
+        if table.endswith(("_H",)) or table.startswith("P_"):
+            tables[table] = pyreadstat.read_xport(str(path))[0]
+    df = truth.wide(tables)
+    is_op = truth.lowest_tscore(df, definition) <= -2.5
+    return df, truth.flow_masks(df, definition), is_op
+
+
+def test_inclusion_flow_per_cycle_equals_an_independent_pandas_flow(real_warehouse, shared_nhanes):
+    df, masks, is_op = _independent_flow(shared_nhanes)
+    flow = query(
+        real_warehouse,
+        "select step, n_remaining, n_osteoporosis from marts.metals_op_inclusion_flow order by step_order",
+    )
+    assert list(flow.step) == [step for step, _ in masks]
+    for (step, mask), row in zip(masks, flow.itertuples(), strict=True):
+        assert row.n_remaining == int(mask.sum()), step
+        assert row.n_osteoporosis == int((mask & is_op).sum()), step
+    cohort = query(
+        real_warehouse,
+        "select cycle, count(*) as n, sum(has_osteoporosis::int) as op from marts.metals_op_cohort group by 1",
+    ).set_index("cycle")
+    final = masks[-1][1]
+    for cycle in ("2013-2014", "2017-2020"):
+        in_cycle = final & (df.cycle == cycle)
+        assert cohort.loc[cycle, "n"] == int(in_cycle.sum()), cycle
+        assert cohort.loc[cycle, "op"] == int((in_cycle & is_op).sum()), cycle
+    # the cohort's first steps are codebook facts: women aged 50+ of both cycles
+    assert flow.n_remaining[0] == 25735
+    assert flow.n_remaining[2] == 1451 + 2522
     assert count(real_warehouse, "select count(*) from raw._files where is_synthetic") == 0
+
+
+@pytest.fixture(scope="module")
+def literal_warehouse(shared_nhanes, tmp_path_factory):
+    """The real files under the paper's literal reading (the twin's definition: age 50+, BPQ020,
+    spine 1.047/0.110, exact T-scores)."""
+    from conftest import build_warehouse
+
+    from ingest.synth import truth
+
+    return build_warehouse(
+        shared_nhanes, tmp_path_factory.mktemp("literal") / "literal.duckdb", truth.DEFINITION
+    )
+
+
+def test_the_literal_reading_of_the_paper_gives_its_own_flow(shared_nhanes, literal_warehouse):
+    """The same independent flow under the other value of each switched var."""
+    import pyreadstat
+
+    from ingest.synth import truth
+
+    warehouse = literal_warehouse
+    tables = {
+        p.stem.upper(): pyreadstat.read_xport(str(p))[0]
+        for p in shared_nhanes.rglob("*.XPT")
+        if p.stem.upper().endswith("_H") or p.stem.upper().startswith("P_")
+    }
+    df = truth.wide(tables)
+    masks, is_op = truth.flow_masks(df), truth.lowest_tscore(df) <= -2.5
+    flow = query(
+        warehouse,
+        "select n_remaining, n_osteoporosis from marts.metals_op_inclusion_flow order by step_order",
+    )
+    assert list(flow.n_remaining) == [int(m.sum()) for _, m in masks]
+    assert list(flow.n_osteoporosis) == [int((m & is_op).sum()) for _, m in masks]
+
+
+def test_tscores_exactly_at_the_cut_off_count_as_osteoporosis(literal_warehouse):
+    """With exact T-scores and the 1.047/0.110 spine, BMDs at mean - 2.5 SD exactly (femoral neck
+    0.558, total femur 0.637, spine 0.772) are osteoporosis; some occur in the genuine files."""
+    at_cut = query(
+        literal_warehouse,
+        "select has_osteoporosis from intermediate.int_bmd_scored "
+        "where femoral_neck_bmd_g_cm2 = 0.558 or total_femur_bmd_g_cm2 = 0.637 or lumbar_spine_bmd_g_cm2 = 0.772",
+    )
+    assert len(at_cut) > 0
+    assert at_cut.has_osteoporosis.all()

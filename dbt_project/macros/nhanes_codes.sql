@@ -34,3 +34,17 @@
         else 'normal'
     end
 {%- endmacro %}
+
+{#- Stop the build with a clear message when an OPEN-choice var has a value it does not know. -#}
+{% macro require_one_of(name, value, allowed) -%}
+    {%- if value not in allowed -%}
+        {{ exceptions.raise_compiler_error("var " ~ name ~ " must be one of " ~ allowed ~ ", got " ~ value) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A T-score, rounded to `digits` decimals: 9 makes a three-decimal BMD exactly at a cut-off
+    count as at it (floating point puts (0.558 - 0.858) / 0.120 at -2.4999999999999996);
+    1 is a DXA report's clinical rounding (half away from zero, as DuckDB's round). -#}
+{% macro tscore(bmd, mean, sd, digits) -%}
+    round(({{ bmd }} - {{ mean }}) / {{ sd }}, {{ digits }})
+{%- endmacro %}

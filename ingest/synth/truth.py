@@ -1,10 +1,14 @@
 """What the warehouse should find in the synthetic twin (studies 1 and 2), computed in plain Python.
 
 This is deliberately a second, independent implementation of STUDY.md's inclusion
-flow (pandas on the generator's own files, not SQL on the warehouse), with the
-warehouse's default choices: postmenopausal = women aged 50+, all three BMD sites
-required, lumbar-spine reference 1.047/0.110, "don't know"/"refused" as missing,
-borderline diabetes as "no". The dbt models must arrive at the same numbers.
+flow (pandas on the XPT files, not SQL on the warehouse). The twin's TRUTH.json is
+computed under ``DEFINITION``, the paper's literal reading (postmenopausal = women aged
+50+, hypertension = BPQ020, all three BMD sites, lumbar-spine reference 1.047/0.110,
+"don't know"/"refused" as missing, borderline diabetes as "no"), and a warehouse that holds
+the twin is built with these vars (``ingest.build.base_vars``). The real-data
+tests run the same flow on the genuine files under the project's default vars, which may
+also ask for the income-poverty ratio, the RHQ031 / RHD043 menopause rules, measured blood
+pressure, another spine reference and one-decimal T-scores.
 """
 
 from __future__ import annotations
@@ -22,6 +26,45 @@ METAL_COLUMNS = {
     "manganese": "LBXBMN",
 }
 SITE_COLUMNS = {"total_femur": "DXXOFBMD", "femoral_neck": "DXXNKBMD", "lumbar_spine": "DXXOSBMD"}
+# the dbt vars under which the twin's truth is computed (and its warehouse built)
+DEFINITION = {
+    "postmenopausal_rule": "age_50_plus",
+    "require_income_poverty_ratio": False,
+    "required_bmd_sites": ["total_femur", "femoral_neck", "lumbar_spine"],
+    "spine_bmd_source": "total",
+    "spine_reference": "spine_1047_0110",
+    "tscore_rounding": "exact",
+    "hypertension_definition": "told",
+    "fracture_definition": "hip_wrist_spine",
+    "marital_mapping": "harmonised",
+    "borderline_diabetes_as": "no",
+    "dont_know_as": "missing",
+    "age_group_breaks": [60, 70],
+    "bmi_group_breaks": [25, 30],
+}
+# the values of each var this implementation knows; others raise
+SUPPORTED = {
+    "postmenopausal_rule": {
+        "age_50_plus",
+        "no_periods_12m",
+        "menopause_reported",
+        "menopause_or_hysterectomy",
+    },
+    "require_income_poverty_ratio": {False, True},
+    "spine_bmd_source": {"total"},
+    "hypertension_definition": {"told", "measured"},
+    "fracture_definition": {"hip_wrist_spine"},
+    "borderline_diabetes_as": {"no"},
+    "dont_know_as": {"missing"},
+    "tscore_rounding": {"exact", "one_decimal"},
+}
+# the spine references of seeds/tscore_reference.csv (mean, SD), female
+SPINE_REFERENCES = {
+    "spine_1047_0110": (1.047, 0.110),
+    "spine_1064_0106": (1.064, 0.106),
+    "spine_1065_0122": (1.065, 0.122),
+    "spine_1068_0118": (1.068, 0.118),
+}
 FLOW_STEPS = (
     "all_participants",
     "women",
@@ -36,22 +79,53 @@ FLOW_STEPS = (
 def wide(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Every participant of both cycles with the variables of all their files."""
     frames = []
-    for cycle, pattern in (("2013-2014", "{}_H"), ("2017-2020", "P_{}")):
+    for cycle, pattern, bp_table in (("2013-2014", "{}_H", "BPX_H"), ("2017-2020", "P_{}", "P_BPXO")):
         demo = tables[pattern.format("DEMO")].copy()
         demo["cycle"] = cycle
         for component in ("PBCD", "DXXFEM", "DXXSPN", "BMX", "BPQ", "DIQ", "SMQ", "OSQ", "RHQ", "CBC"):
             other = tables[pattern.format(component)]
             keep = [c for c in other.columns if c == "SEQN" or c not in demo.columns]
             demo = demo.merge(other[keep], on="SEQN", how="left")
+        if bp_table in tables:
+            demo = demo.merge(measured_blood_pressure(tables[bp_table]), on="SEQN", how="left")
         frames.append(demo)
     return pd.concat(frames, ignore_index=True)
+
+
+def measured_blood_pressure(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean systolic and diastolic of the valid readings (a diastolic of 0 is not one)."""
+    sys_cols = [c for c in table.columns if c.startswith(("BPXSY", "BPXOSY"))]
+    dia_cols = [c for c in table.columns if c.startswith(("BPXDI", "BPXODI"))]
+    return pd.DataFrame(
+        {
+            "SEQN": table["SEQN"],
+            "_sbp": table[sys_cols].mean(axis=1),
+            "_dbp": table[dia_cols].where(table[dia_cols] > 0).mean(axis=1),
+        }
+    )
+
+
+def _check(definition: dict) -> None:
+    for name, allowed in SUPPORTED.items():
+        if definition[name] not in allowed:
+            raise ValueError(
+                f"truth.py does not implement {name} = {definition[name]!r} (it knows {allowed})"
+            )
 
 
 def _known(series: pd.Series, codes: tuple[float, ...]) -> pd.Series:
     return series.isin(codes)
 
 
-def covariates_complete(df: pd.DataFrame) -> pd.Series:
+def hypertension_known(df: pd.DataFrame, definition: dict) -> pd.Series:
+    if definition["hypertension_definition"] == "measured":
+        if "_sbp" not in df:
+            return pd.Series(False, index=df.index)
+        return df["_sbp"].notna() & df["_dbp"].notna() | (df["_sbp"] >= 140) | (df["_dbp"] >= 90)
+    return _known(df["BPQ020"], (1, 2))
+
+
+def covariates_complete(df: pd.DataFrame, definition: dict = DEFINITION) -> pd.Series:
     """All of Model 3's covariates known (7/9, 77/99 are missing; borderline diabetes = no)."""
     marital = df["DMDMARTZ"].isin((1, 2, 3)) | df["DMDMARTL"].isin((1, 2, 3, 4, 5, 6))
     fractures = df[["OSQ010A", "OSQ010B", "OSQ010C"]]
@@ -61,34 +135,61 @@ def covariates_complete(df: pd.DataFrame) -> pd.Series:
         & _known(df["DMDEDUC2"], (1, 2, 3, 4, 5))
         & marital
         & _known(df["SMQ020"], (1, 2))
-        & _known(df["BPQ020"], (1, 2))
+        & hypertension_known(df, definition)
         & _known(df["DIQ010"], (1, 2, 3))
         & _known(df["OSQ150"], (1, 2))
         & fracture_known
+        & (df["INDFMPIR"].notna() if definition["require_income_poverty_ratio"] else True)
     )
 
 
-def lowest_tscore(df: pd.DataFrame) -> pd.Series:
+# The warehouse's documented rule (tscore_rounding = exact): T-scores are rounded to 9 decimals
+# before they are classified, so that a three-decimal BMD exactly at a cut-off counts as at it
+# ((0.558 - 0.858) / 0.120 is -2.4999999999999996 in floating point).
+TSCORE_DECIMALS = 9
+
+
+def lowest_tscore(df: pd.DataFrame, definition: dict = DEFINITION) -> pd.Series:
+    reference = {**tm.TSCORE_REFERENCE, "lumbar_spine": SPINE_REFERENCES[definition["spine_reference"]]}
+    digits = 1 if definition["tscore_rounding"] == "one_decimal" else TSCORE_DECIMALS
     scores = pd.DataFrame(
         {
-            site: (df[col] - tm.TSCORE_REFERENCE[site][0]) / tm.TSCORE_REFERENCE[site][1]
+            # numpy rounds half to even; the warehouse (DuckDB) rounds half away from zero
+            site: _round_half_away((df[col] - reference[site][0]) / reference[site][1], digits)
             for site, col in SITE_COLUMNS.items()
         }
     )
     return scores.min(axis=1, skipna=True)
 
 
-def flow_masks(df: pd.DataFrame) -> list[tuple[str, pd.Series]]:
+def _round_half_away(values: pd.Series, digits: int) -> pd.Series:
+    scale = 10.0**digits
+    return np.sign(values) * np.floor(np.abs(values) * scale + 0.5) / scale
+
+
+def postmenopausal(df: pd.DataFrame, rule: str) -> pd.Series:
+    if rule == "no_periods_12m":
+        return df["RHQ031"] == 2
+    if rule == "menopause_reported":
+        return df["RHD043"] == 7
+    if rule == "menopause_or_hysterectomy":
+        return df["RHD043"].isin((3, 7))
+    return df["RIDAGEYR"] >= 50
+
+
+def flow_masks(df: pd.DataFrame, definition: dict = DEFINITION) -> list[tuple[str, pd.Series]]:
     """The cumulative inclusion masks, step by step."""
+    _check(definition)
+    sites = [SITE_COLUMNS[s] for s in definition["required_bmd_sites"]]
     mask = pd.Series(True, index=df.index)
     steps = [("all_participants", mask.copy())]
     for step, keep in (
         ("women", df["RIAGENDR"] == 2),
         ("aged_50_plus", df["RIDAGEYR"] >= 50),
-        ("postmenopausal", df["RIDAGEYR"] >= 50),
+        ("postmenopausal", postmenopausal(df, definition["postmenopausal_rule"])),
         ("all_five_metals", df[list(METAL_COLUMNS.values())].notna().all(axis=1)),
-        ("bmd_all_sites", df[list(SITE_COLUMNS.values())].notna().all(axis=1)),
-        ("complete_covariates", covariates_complete(df)),
+        ("bmd_all_sites", df[sites].notna().all(axis=1)),
+        ("complete_covariates", covariates_complete(df, definition)),
     ):
         mask = mask & keep
         steps.append((step, mask.copy()))

@@ -1,10 +1,8 @@
 -- Study 1 inclusion steps as cumulative flags, one row per participant. The flow mart
 -- counts them; the cohort mart keeps the rows that pass every step.
 {%- set rule = var('postmenopausal_rule') %}
-{%- set rules = ['age_50_plus', 'no_periods_12m', 'menopause_reported', 'no_periods_or_menopause'] %}
-{%- if rule not in rules %}
-  {{ exceptions.raise_compiler_error("var postmenopausal_rule must be one of " ~ rules ~ ", got " ~ rule) }}
-{%- endif %}
+{{ require_open_choice('postmenopausal_rule') }}
+{%- set require_pir = var('require_income_poverty_ratio') %}
 with p as (select * from {{ ref('int_participants_joined') }}),
 bmd as (select * from {{ ref('int_bmd_scored') }}),
 
@@ -14,15 +12,7 @@ flags as (
         p.cycle,
         p.sex = 'female' as is_woman,
         p.age_years >= 50 as is_50_plus,
-        {%- if rule == 'age_50_plus' %}
-        true
-        {%- elif rule == 'no_periods_12m' %}
-        coalesce(p.regular_periods_past_12m = false, false)
-        {%- elif rule == 'menopause_reported' %}
-        coalesce(p.no_period_reason_code = 7, false)
-        {%- else %}
-        coalesce(p.regular_periods_past_12m = false or p.no_period_reason_code = 7, false)
-        {%- endif %} as is_postmenopausal,
+        {{ postmenopausal(rule) }} as is_postmenopausal,
         p.blood_lead_ug_dl is not null
             and p.blood_cadmium_ug_l is not null
             and p.blood_mercury_ug_l is not null
@@ -36,7 +26,10 @@ flags as (
             and p.hypertension is not null
             and p.diabetes is not null
             and p.parental_osteoporosis is not null
-            and p.previous_fracture is not null as has_complete_covariates,
+            and p.previous_fracture is not null
+            {%- if require_pir %}
+            and p.income_poverty_ratio is not null
+            {%- endif %} as has_complete_covariates,
         bmd.has_osteoporosis
     from p
     inner join bmd using (participant_id)

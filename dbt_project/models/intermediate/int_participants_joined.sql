@@ -1,8 +1,11 @@
 -- Every participant of both cycles with all components joined, and the study covariates
--- derived under the OPEN-choice vars (dbt_project.yml).
-{%- set dk_as_no = var('dont_know_as') == 'no' %}
-{%- set borderline = var('borderline_diabetes_as') %}
-{%- set age_breaks = var('age_group_breaks') %}
+-- derived under the OPEN-choice vars (dbt_project.yml). Each choice's candidates are kept as
+-- columns (hypertension_told, hypertension_measured, ...) so that `nhanes-bone reproduce`
+-- can score every definition from one table; the var picks the one the cohort uses.
+{%- for name in ['hypertension_definition', 'fracture_definition', 'marital_mapping',
+                'borderline_diabetes_as', 'dont_know_as'] %}
+{{ require_open_choice(name) }}
+{%- endfor %}
 {%- set bmi_breaks = var('bmi_group_breaks') %}
 
 with demo as (select * from {{ ref('stg_nhanes__demographics') }}),
@@ -11,6 +14,7 @@ femur as (select * from {{ ref('stg_nhanes__dxa_femur') }}),
 spine as (select * from {{ ref('stg_nhanes__dxa_spine') }}),
 body as (select * from {{ ref('stg_nhanes__body_measures') }}),
 bp as (select * from {{ ref('stg_nhanes__blood_pressure_questionnaire') }}),
+bp_measured as (select * from {{ ref('stg_nhanes__blood_pressure_measured') }}),
 diabetes as (select * from {{ ref('stg_nhanes__diabetes_questionnaire') }}),
 smoking as (select * from {{ ref('stg_nhanes__smoking') }}),
 osq as (select * from {{ ref('stg_nhanes__osteoporosis_questionnaire') }}),
@@ -20,7 +24,8 @@ cycles as (select * from {{ ref('cycles') }}),
 
 joined as (
     select
-        demo.*,
+        demo.* exclude (marital_code, marital_status),
+        demo.marital_code as marital_code_harmonised,
         metals.participant_id is not null as in_metals_file,
         metals.metals_subsample_weight,
         metals.blood_lead_ug_dl,
@@ -32,9 +37,15 @@ joined as (
         femur.total_femur_bmd_g_cm2,
         femur.femoral_neck_bmd_g_cm2,
         spine.spine_scan_status,
-        spine.lumbar_spine_bmd_g_cm2,
+        spine.lumbar_spine_bmd_g_cm2 as lumbar_spine_total_bmd_g_cm2,
+        spine.lumbar_spine_mean_l1_l4_bmd_g_cm2,
         body.bmi_kg_m2,
         bp.told_high_blood_pressure,
+        bp.told_high_blood_pressure_twice,
+        bp.told_to_take_bp_medicine,
+        bp.taking_bp_medicine,
+        bp_measured.systolic_mean_mmhg,
+        bp_measured.diastolic_mean_mmhg,
         diabetes.told_diabetes,
         smoking.smoked_100_cigarettes,
         osq.parent_told_osteoporosis,
@@ -42,7 +53,7 @@ joined as (
         osq.broken_hip, osq.broken_hip_unknown,
         osq.broken_wrist, osq.broken_wrist_unknown,
         osq.broken_spine, osq.broken_spine_unknown,
-        osq.other_fracture,
+        osq.other_fracture, osq.other_fracture_unknown,
         osq.told_osteoporosis,
         rhq.regular_periods_past_12m,
         rhq.no_period_reason_code,
@@ -55,58 +66,63 @@ joined as (
     left join spine using (participant_id)
     left join body using (participant_id)
     left join bp using (participant_id)
+    left join bp_measured using (participant_id)
     left join diabetes using (participant_id)
     left join smoking using (participant_id)
     left join osq using (participant_id)
     left join rhq using (participant_id)
     left join cbc using (participant_id)
     left join cycles on cycles.cycle = demo.cycle
+),
+
+candidates as (
+    select
+        *,
+        -- marital status: harmonised to the DMDMARTZ groups, or (dmdmartl_codes) the 2017-2020
+        -- codes read as if they were DMDMARTL's, which puts DMDMARTZ 3 "never married" with
+        -- code 3 "divorced"
+        case
+            when cycle = '2017-2020' and marital_code_as_published = 3 then 2
+            else marital_code_harmonised
+        end as marital_code_dmdmartl_codes,
+        -- the hypertension candidates (null = unknown)
+        told_high_blood_pressure as hypertension_told,
+        case
+            when told_high_blood_pressure = false then false
+            else told_high_blood_pressure_twice
+        end as hypertension_told_twice,
+        case
+            when taking_bp_medicine then true
+            when told_high_blood_pressure = false or told_to_take_bp_medicine = false
+                or taking_bp_medicine = false then false
+        end as hypertension_treated,
+        case
+            when systolic_mean_mmhg >= 140 or diastolic_mean_mmhg >= 90 then true
+            when systolic_mean_mmhg is not null and diastolic_mean_mmhg is not null then false
+        end as hypertension_measured
+    from joined
 )
 
 select
     *,
+    {{ marital_code(var('marital_mapping')) }} as marital_code,
+    {{ marital_status(marital_code(var('marital_mapping'))) }} as marital_status,
     -- combined 5.2-year weights (STUDY.md): metals subsample weight in 2013-2014, MEC weight in 2017-2020
     mec_weight * combined_weight_factor as combined_mec_weight,
     case cycle
         when '2013-2014' then metals_subsample_weight
         else mec_weight
     end * combined_weight_factor as combined_metals_weight,
-    case
-        when age_years < 50 then null
-        when age_years < {{ age_breaks[0] }} then '50-{{ age_breaks[0] }}'
-        when age_years < {{ age_breaks[1] }} then '{{ age_breaks[0] }}-{{ age_breaks[1] }}'
-        else '>={{ age_breaks[1] }}'
-    end as age_group,
+    {{ age_group(var('age_group_breaks')) }} as age_group,
     case
         when bmi_kg_m2 is null then null
         when bmi_kg_m2 < {{ bmi_breaks[0] }} then '<{{ bmi_breaks[0] }}'
         when bmi_kg_m2 < {{ bmi_breaks[1] }} then '{{ bmi_breaks[0] }}-{{ bmi_breaks[1] }}'
         else '>={{ bmi_breaks[1] }}'
     end as bmi_group,
-    told_high_blood_pressure as hypertension,
-    case told_diabetes
-        when 'yes' then true
-        when 'no' then false
-        {%- if borderline == 'yes' %}
-        when 'borderline' then true
-        {%- elif borderline == 'no' %}
-        when 'borderline' then false
-        {%- endif %}
-    end as diabetes,
+    {{ hypertension(var('hypertension_definition')) }} as hypertension,
+    {{ diabetes(var('borderline_diabetes_as')) }} as diabetes,
     smoked_100_cigarettes as ever_smoked,
-    {%- if dk_as_no %}
-    case when parent_told_osteoporosis_unknown then false else parent_told_osteoporosis end
-    {%- else %}
-    parent_told_osteoporosis
-    {%- endif %} as parental_osteoporosis,
-    case
-        when broken_hip or broken_wrist or broken_spine then true
-        {%- if dk_as_no %}
-        when coalesce(broken_hip = false or broken_hip_unknown, false)
-         and coalesce(broken_wrist = false or broken_wrist_unknown, false)
-         and coalesce(broken_spine = false or broken_spine_unknown, false) then false
-        {%- else %}
-        when broken_hip = false and broken_wrist = false and broken_spine = false then false
-        {%- endif %}
-    end as previous_fracture
-from joined
+    {{ parental_osteoporosis(var('dont_know_as')) }} as parental_osteoporosis,
+    {{ previous_fracture(var('fracture_definition'), var('dont_know_as')) }} as previous_fracture
+from candidates

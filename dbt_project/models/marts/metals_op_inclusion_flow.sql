@@ -8,6 +8,6 @@
     ('postmenopausal', 'Postmenopausal under rule "' ~ var('postmenopausal_rule') ~ '"', 'passes_step_4'),
     ('all_five_metals', 'Blood lead, cadmium, mercury, selenium and manganese all measured (PBCD)', 'passes_step_5'),
     ('bmd_all_sites', 'BMD measured at: ' ~ sites ~ ' (DXXFEM, DXXSPN)', 'passes_step_6'),
-    ('complete_covariates', 'BMI, education, marital status, smoking, hypertension, diabetes, parental osteoporosis and previous fracture known', 'passes_step_7'),
+    ('complete_covariates', 'BMI, education, marital status, smoking, hypertension (' ~ var('hypertension_definition') ~ '), diabetes, parental osteoporosis and previous fracture known' ~ (', and the income-poverty ratio' if var('require_income_poverty_ratio') else ''), 'passes_step_7'),
 ] %}
 {{ inclusion_flow(ref('int_metals_op_eligibility'), steps, [('n_osteoporosis', 'has_osteoporosis')]) }}

@@ -7,6 +7,7 @@ with h as (
         '2013-2014' as cycle,
         RIDSTATR, RIAGENDR, RIDAGEYR, RIDRETH1, DMDEDUC2, RIDEXPRG, INDFMPIR,
         {{ harmonise_marital('DMDMARTL') }} as marital_code,
+        {{ known_code('DMDMARTL', [1, 2, 3, 4, 5, 6]) }} as marital_code_as_published,
         WTINT2YR as interview_weight,
         WTMEC2YR as mec_weight,
         SDMVSTRA, SDMVPSU
@@ -19,6 +20,7 @@ p as (
         '2017-2020' as cycle,
         RIDSTATR, RIAGENDR, RIDAGEYR, RIDRETH1, DMDEDUC2, RIDEXPRG, INDFMPIR,
         {{ known_code('DMDMARTZ', [1, 2, 3]) }} as marital_code,
+        {{ known_code('DMDMARTZ', [1, 2, 3]) }} as marital_code_as_published,
         WTINTPRP as interview_weight,
         WTMECPRP as mec_weight,
         SDMVSTRA, SDMVPSU
@@ -54,6 +56,7 @@ select
         when 5 then 'College graduate'
     end as education,
     marital_code,
+    marital_code_as_published,
     case marital_code
         when 1 then 'Married or living with partner'
         when 2 then 'Widowed, divorced or separated'

@@ -13,6 +13,7 @@ select
     {{ yes_no('OSQ010C') }} as broken_spine,
     {{ refused_or_dont_know('OSQ010C') }} as broken_spine_unknown,
     {{ yes_no('OSQ080') }} as other_fracture,
+    {{ refused_or_dont_know('OSQ080') }} as other_fracture_unknown,
     {{ yes_no('OSQ060') }} as told_osteoporosis
 from (
     select SEQN, OSQ150, OSQ010A, OSQ010B, OSQ010C, OSQ080, OSQ060, '2013-2014' as cycle
