@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 
 from analysis import figures
+from analysis.reproduce import GRID
+from analysis.scorecard import paper_levels, scorecard
 from nhanes_bone.duck import connect_read_only
 
 HERE = Path(__file__).resolve().parent
@@ -86,13 +88,13 @@ def _or_text(or_, lo, hi) -> str:
 def table1_section(t1: pd.DataFrame) -> pd.DataFrame:
     paper = PAPER["table1"]
     rows = []
-    for r in t1.itertuples():
+    for r in t1.assign(paper_level=paper_levels(t1)).itertuples():
         ref_non = ref_op = ref_p = None
         if r.variable == "Participants":
             ref_non, ref_op = paper["participants"]["non_op"], paper["participants"]["op"]
-        elif r.variable in paper["categorical"] and r.level in paper["categorical"][r.variable]:
-            ref_non, ref_op, ref_p = paper["categorical"][r.variable][r.level]
-        elif r.variable in paper["continuous"]:
+        elif r.variable in paper["categorical"] and r.paper_level in paper["categorical"][r.variable]:
+            ref_non, ref_op, ref_p = paper["categorical"][r.variable][r.paper_level]
+        elif r.variable in paper["continuous"] and r.statistic == "mean (SD)":  # the paper's are means
             ref_non, ref_op, ref_p = paper["continuous"][r.variable]
         rows.append(
             {
@@ -197,6 +199,59 @@ def table4_section(t4: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _scorecard_html(card: pd.DataFrame) -> str:
+    if card.empty:
+        return '<p class="missing">Not available: run `nhanes-bone analyze` for the comparison with the paper.</p>'
+    shown = card.assign(agrees=card.agrees.map({True: "yes", False: "no", None: ""}))
+    return _table(shown)
+
+
+def reproduction_section(ranked: pd.DataFrame | None, cells: pd.DataFrame | None) -> Section:
+    """The declared grid of cohort definitions ranked against the paper, and where the best one
+    still disagrees with Table 1."""
+    s = Section("reproduction", "Reproduction search: which cohort definition comes closest")
+    if ranked is None or cells is None:
+        s.missing = "analysis.reproduction is missing: run `nhanes-bone reproduce` (or `nhanes-bone analyze`)"
+        return s
+    ranked = ranked.sort_values("rank")
+    best = ranked.iloc[0]
+    choices = [c for c in ranked.columns if c in GRID]
+    top = ranked.head(20)[
+        ["rank", "n", "n_osteoporosis", "table1_distance", "cutpoints_within_tolerance", *choices]
+    ]
+    worst = cells.head(10)
+    by_variable = (
+        cells.assign(absolute=cells.difference.abs())
+        .groupby("variable")
+        .absolute.sum()
+        .sort_values(ascending=False)
+    )
+    extra_non_op = int(cells[cells.group == "non_op"].groupby("variable").difference.sum().median())
+    s.html = (
+        f"<p>{len(ranked):,} definitions (every combination of the OPEN choices declared in "
+        "<code>analysis/reproduce.py</code>) scored in one pass over <code>marts.metals_op_candidates</code>: "
+        f"the best has <b>{int(best.n)}</b> women and <b>{int(best.n_osteoporosis)}</b> with osteoporosis "
+        f"(paper {PAPER['cohort']['n']} / {PAPER['cohort']['osteoporosis']}), a Table 1 distance of "
+        f"{best.table1_distance:.0f} over {int(best.table1_cells)} counts ({int(best.table1_cells_equal)} equal) and "
+        f"{int(best.cutpoints_within_tolerance)} of 15 cut-points within ±0.01. "
+        + (
+            "The paper's cohort is reached exactly.</p>"
+            if best.table1_distance == 0
+            else "905 / 161 with every Table 1 count is out of reach of this grid. Under the best definition "
+            f"each variable's non-OP counts add up to {extra_non_op:+d} women against the paper's (the whole "
+            "difference in cohort size sits in the non-OP group), and the variables that disagree most are "
+            + ", ".join(f"{html.escape(v)} ({int(d)})" for v, d in by_variable.head(3).items())
+            + ". A difference spread over every variable suggests an exclusion the paper does not state "
+            "rather than a coding choice; one concentrated in one variable suggests its coding.</p>"
+        )
+        + "<h3>The 20 best definitions</h3>"
+        + _table(top)
+        + "<h3>Table 1 under the best definition: the cells that differ most</h3>"
+        + _table(worst)
+    )
+    return s
+
+
 BKMR_TABLES = tuple(
     f"bkmr_{name}"
     for name in ("overall_risk", "pips", "univariate", "singvar", "beta", "convergence", "chains", "warnings")
@@ -222,6 +277,9 @@ def build_report(warehouse: Path, reports: Path, run_name: str | None = None) ->
                 "table3",
                 "table4",
                 "sensitivity",
+                "reproduction",
+                "reproduction_table1",
+                "wqs_weights",
                 "study2_regression",
                 "study2_hemoglobin_by_status",
                 "study2_comparison",
@@ -230,7 +288,7 @@ def build_report(warehouse: Path, reports: Path, run_name: str | None = None) ->
         }
         hb_flow = _read(con, "select * from marts.hb_bmd_inclusion_flow order by step_order")
         dq = _read(con, "select * from dq.results where run_at = (select max(run_at) from dq.results)")
-        wqs = _read(con, "select * from analysis.wqs_weights")
+        wqs = t["wqs_weights"]
         wqs_model = _read(con, "select * from analysis.wqs_model")
         draws = _read(con, "select * from analysis.bkmr_draws order by chain, iteration")
     finally:
@@ -240,8 +298,10 @@ def build_report(warehouse: Path, reports: Path, run_name: str | None = None) ->
     synthetic = bool(files.is_synthetic.any())
     bkmr = {name.removeprefix("bkmr_"): t[name] for name in BKMR_TABLES} | {"draws": draws}
     sections: list[Section] = []
+    card = scorecard({**t, **{f"bkmr_{k}": v for k, v in bkmr.items()}}, flow)
+    reproduction = reproduction_section(t["reproduction"], t["reproduction_table1"])
 
-    # data quality
+    # data quality (folded away below the results)
     s = Section("data-quality", "Data quality")
     if dq is None or dq.empty:
         s.missing = "no data-quality run recorded (dq.results): run `nhanes-bone dq`"
@@ -267,7 +327,7 @@ def build_report(warehouse: Path, reports: Path, run_name: str | None = None) ->
             f"{len(dq)} expectations, {int((~dq.success).sum())} failed. "
             f'Great Expectations Data Docs: <a href="{docs.as_uri()}">{docs}</a></p>' + _table(per_suite)
         )
-    sections.append(s)
+    quality = s
 
     # inclusion flow
     s = Section("inclusion-flow", "Inclusion flow (Figure 1)")
@@ -287,16 +347,18 @@ def build_report(warehouse: Path, reports: Path, run_name: str | None = None) ->
         last = flow.iloc[-1]
         s.html = (
             f"<p>Ours: <b>{last.n_remaining:,}</b> women, <b>{last.n_osteoporosis:,}</b> with osteoporosis. "
-            f"Peng et al. 2025: <b>905</b>, <b>161</b> (difference {last.n_remaining - 905:+,} / "
-            f"{last.n_osteoporosis - 161:+,}).</p>" + _table(flow)
+            f"Peng et al. 2025: <b>{PAPER['cohort']['n']}</b>, <b>{PAPER['cohort']['osteoporosis']}</b> "
+            f"(difference {last.n_remaining - PAPER['cohort']['n']:+,} / "
+            f"{last.n_osteoporosis - PAPER['cohort']['osteoporosis']:+,}).</p>" + _table(flow)
         )
     sections.append(s)
+    sections.append(reproduction)
 
     for name, title, builder in (
         ("table1", "Table 1: characteristics by osteoporosis status", table1_section),
         ("table2", "Table 2: osteoporosis by metal quartile (logistic)", table2_section),
         ("table3", "Table 3: BMD by metal quartile (linear)", table3_section),
-        ("table4", "Table 4: Model 3 within age and BMI groups", table4_section),
+        ("table4", "Table 4: osteoporosis by metal quartile within age and BMI groups", table4_section),
     ):
         s = Section(name, title)
         if t[name] is None:
@@ -313,9 +375,11 @@ def build_report(warehouse: Path, reports: Path, run_name: str | None = None) ->
     if t["sensitivity"] is None:
         s.missing = "analysis.sensitivity is missing: run `nhanes-bone analyze --sensitivity`"
     else:
+        m3 = PAPER["table2"]
         s.html = (
-            "<p>The paper: 905 women, 161 with osteoporosis; Model 3 Q4 OR cadmium 1.485, selenium 0.515.</p>"
-            + _table(t["sensitivity"])
+            f"<p>The paper: {PAPER['cohort']['n']} women, {PAPER['cohort']['osteoporosis']} with osteoporosis; "
+            f"Model 3 Q4 OR cadmium {m3['cadmium']['model_3']['Q4'][0]}, "
+            f"selenium {m3['selenium']['model_3']['Q4'][0]}.</p>" + _table(t["sensitivity"])
         )
     sections.append(s)
 
@@ -418,6 +482,8 @@ def build_report(warehouse: Path, reports: Path, run_name: str | None = None) ->
         built_at=(settings.built_at.max() if settings is not None else None),
         versions=versions,
         sections=sections,
+        scorecard=_scorecard_html(card),
+        quality=quality,
         warehouse=str(warehouse),
         paper=PAPER["citation"],
         imos=IMOS["citation"],

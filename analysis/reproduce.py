@@ -176,110 +176,103 @@ def search(
     grid: dict[str, list] = GRID,
     progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
-    """Score every definition of ``grid``; one row per definition, best (rank 1) first."""
+    """Score every definition of ``grid``; one row per definition, best (rank 1) first.
+
+    Who is included depends only on the inclusion vars, so the cohort mask, its cut-points and
+    its Table 1 indicators are computed once per inclusion definition; the classification vars
+    (spine reference, rounding, marital mapping, age groups) only re-count.
+    """
     if candidates.empty:
         raise ReproduceError("marts.metals_op_candidates is empty: no woman aged 50+ in the warehouse")
     paper = _paper()
-    levels = {var: [] for var in TABLE1_COLUMNS}
-    for variable, level, _group, _n in paper.cells:
-        if level not in levels[variable]:
-            levels[variable].append(level)
-    frame = candidates
-    metals = frame[list(METAL_COLUMNS.values())].to_numpy(dtype=float)
-    # Table 1's variables that no choice changes
-    fixed_vars = ["BMI group (kg/m²)", "Race", "Education", "History of smoking"]
-    fixed = np.hstack([_indicators(frame[TABLE1_COLUMNS[v]], levels[v]) for v in fixed_vars])
-    variant = {}  # (Table 1 variable, var value(s)) -> one indicator column per level
-
-    def block(variable: str, column: str, key) -> None:
-        variant[(variable, key)] = _indicators(frame[column], levels[variable])
-
-    for value in grid["hypertension_definition"]:
-        block("History of hypertension", f"hypertension__{value}", value)
-    for value in grid["borderline_diabetes_as"]:
-        block("History of diabetes", f"diabetes__{value}", value)
-    for dk in grid["dont_know_as"]:
-        block("History of osteoporosis in parents", f"parental_osteoporosis__{dk}", dk)
-        for definition in grid["fracture_definition"]:
-            block("History of previous fractures", f"previous_fracture__{definition}__{dk}", (definition, dk))
-    for mapping in grid["marital_mapping"]:
-        block("Marital status", f"marital_status__{mapping}", mapping)
-    for breaks in grid["age_group_breaks"]:
-        key = "_".join(map(str, breaks))
-        variant[("Age group (years)", key)] = _indicators(frame[f"age_group__{key}"], _age_levels(breaks))
-    lowest = {}
-    for sites, source in ((ALL_SITES, s) for s in grid["spine_bmd_source"]):
-        for ref, rounding in itertools.product(grid["spine_reference"], grid["tscore_rounding"]):
-            lowest[(sites, source, ref, rounding)] = _lowest_tscore(frame, sites, source, ref, rounding)
-    for rounding in grid["tscore_rounding"]:
-        lowest[(FEMUR_SITES, "-", "-", rounding)] = _lowest_tscore(frame, FEMUR_SITES, "", "", rounding)
-    paper_counts = {(v, lv, g): n for v, lv, g, n in paper.cells}
+    variables = list(dict.fromkeys(v for v, _l, _g, _n in paper.cells))
+    levels = {v: list(dict.fromkeys(lv for var, lv, _g, _n in paper.cells if var == v)) for v in variables}
+    counts = {(v, lv, g): n for v, lv, g, n in paper.cells}
+    paper_non = np.array([counts[(v, lv, "non_op")] for v in variables for lv in levels[v]], dtype=float)
+    paper_op = np.array([counts[(v, lv, "op")] for v in variables for lv in levels[v]], dtype=float)
     paper_cuts = np.array([paper.cuts[m] for m in METAL_COLUMNS])
+    frame = Candidates(candidates)
+    metals = candidates[list(METAL_COLUMNS.values())].to_numpy(dtype=float)
+    blocks: dict[str, np.ndarray] = {}  # candidate column -> one indicator column per level
+
+    def block(variable: str, column: str) -> np.ndarray:
+        if column not in blocks:
+            order = _age_levels(_breaks_of(column)) if variable == "Age group (years)" else levels[variable]
+            blocks[column] = _indicators(candidates[column], order)
+        return blocks[column]
+
+    lowest: dict[tuple, np.ndarray] = {}
+
+    def op_of(definition: dict) -> np.ndarray:
+        key = (
+            tuple(definition["required_bmd_sites"]),
+            definition["spine_bmd_source"],
+            definition["spine_reference"],
+            definition["tscore_rounding"],
+        )
+        if key not in lowest:
+            lowest[key] = osteoporosis(candidates, definition)
+        return lowest[key]
 
     rows = []
     outers = [d for d in definitions(grid) if _is_first_inner(d, grid)]
+    varying = {"Marital status": "marital_mapping", "Age group (years)": "age_group_breaks"}
     for i, outer in enumerate(outers):
         if progress:
             progress(i, len(outers))
-        sites = tuple(outer["required_bmd_sites"])
-        source = outer["spine_bmd_source"]
-        hyp = variant[("History of hypertension", outer["hypertension_definition"])]
-        dia = variant[("History of diabetes", outer["borderline_diabetes_as"])]
-        par = variant[("History of osteoporosis in parents", outer["dont_know_as"])]
-        fra = variant[
-            ("History of previous fractures", (outer["fracture_definition"], outer["dont_know_as"]))
-        ]
-        mask = included(frame, outer)
+        mask = frame.included(outer)
         n = int(mask.sum())
         cuts = np.quantile(metals[mask], [0.25, 0.5, 0.75], axis=0).T if n else np.full((5, 3), np.nan)
         within = int((np.abs(cuts - paper_cuts) <= CUTPOINT_TOLERANCE + 1e-9).sum())
         max_rel = float(np.nanmax(np.abs(cuts - paper_cuts) / paper_cuts)) if n else np.nan
-        ind = np.hstack([fixed, hyp, dia, par, fra])[mask]
-        names = [(v, lv) for v in [*fixed_vars] for lv in levels[v]] + [
-            (v, lv)
-            for v in (
-                "History of hypertension",
-                "History of diabetes",
-                "History of osteoporosis in parents",
-                "History of previous fractures",
+        uses_spine = "lumbar_spine" in outer["required_bmd_sites"]
+        shown = {k: _show(v) for k, v in outer.items()}
+        # the OP flags under each (spine reference, rounding), as columns
+        classes = list(
+            itertools.product(
+                grid["spine_reference"] if uses_spine else grid["spine_reference"][:1],
+                grid["tscore_rounding"],
             )
-            for lv in levels[v]
-        ]
-        refs = grid["spine_reference"] if sites == ALL_SITES else ["-"]
-        for ref, rounding in itertools.product(refs, grid["tscore_rounding"]):
-            key = (sites, source, ref, rounding) if sites == ALL_SITES else (FEMUR_SITES, "-", "-", rounding)
-            op = lowest[key][mask] <= -2.5
-            counts_op, counts_non = ind[op].sum(axis=0), ind[~op].sum(axis=0)
-            shared = {}
-            for (variable, level), c_non, c_op in zip(names, counts_non, counts_op, strict=True):
-                shared[(variable, level, "non_op")] = c_non
-                shared[(variable, level, "op")] = c_op
-            for mapping, breaks in itertools.product(grid["marital_mapping"], grid["age_group_breaks"]):
-                cells = dict(shared)
-                m_ind = variant[("Marital status", mapping)][mask]
-                a_ind = variant[("Age group (years)", "_".join(map(str, breaks)))][mask]
-                for variable, block_ind, lv in (
-                    ("Marital status", m_ind, levels["Marital status"]),
-                    ("Age group (years)", a_ind, levels["Age group (years)"]),
-                ):
-                    for j, level in enumerate(lv):
-                        cells[(variable, level, "non_op")] = block_ind[~op, j].sum()
-                        cells[(variable, level, "op")] = block_ind[op, j].sum()
-                diffs = {k: cells[k] - paper_counts[k] for k in paper_counts}
+        )
+        ops = np.column_stack(
+            [
+                op_of(outer | {"spine_reference": ref, "tscore_rounding": rounding})[mask]
+                for ref, rounding in classes
+            ]
+        ).astype(float)
+        # per Table 1 variable: counts with OP (one row per class) and in all, for each value of
+        # the var that changes it (one value for most)
+        pieces: dict[str, dict] = {}
+        for variable in variables:
+            values = grid[varying[variable]] if variable in varying else [None]
+            pieces[variable] = {}
+            for value in values:
+                definition = outer if value is None else outer | {varying[variable]: value}
+                ind = block(variable, _table1_column(variable, definition))[mask]
+                pieces[variable][_show(value)] = (ops.T @ ind, ind.sum(axis=0))
+        for mapping, breaks in itertools.product(grid["marital_mapping"], grid["age_group_breaks"]):
+            chosen = {"Marital status": _show(mapping), "Age group (years)": _show(breaks)}
+            parts = [pieces[v][chosen.get(v)] for v in variables]
+            with_op = np.hstack([p[0] for p in parts])  # classes × cells
+            in_all = np.concatenate([p[1] for p in parts])
+            diff = np.hstack([in_all - with_op - paper_non, with_op - paper_op])
+            distance, equal = np.abs(diff).sum(axis=1), (diff == 0).sum(axis=1)
+            for k, (ref, rounding) in enumerate(classes):
+                n_op = int(ops[:, k].sum())
                 rows.append(
                     {
-                        **{k: _show(v) for k, v in outer.items()},
-                        "spine_reference": ref if sites == ALL_SITES else "",
+                        **shown,
+                        "spine_reference": ref if uses_spine else "",
                         "tscore_rounding": rounding,
                         "marital_mapping": mapping,
                         "age_group_breaks": _show(breaks),
                         "n": n,
-                        "n_osteoporosis": int(op.sum()),
+                        "n_osteoporosis": n_op,
                         "delta_n": n - PAPER["cohort"]["n"],
-                        "delta_osteoporosis": int(op.sum()) - PAPER["cohort"]["osteoporosis"],
-                        "table1_distance": float(sum(abs(d) for d in diffs.values())),
-                        "table1_cells_equal": int(sum(d == 0 for d in diffs.values())),
-                        "table1_cells": len(diffs),
+                        "delta_osteoporosis": n_op - PAPER["cohort"]["osteoporosis"],
+                        "table1_distance": float(distance[k]),
+                        "table1_cells_equal": int(equal[k]),
+                        "table1_cells": diff.shape[1],
                         "cutpoints_within_tolerance": within,
                         "cutpoint_max_relative_difference": max_rel,
                     }
@@ -293,6 +286,51 @@ def search(
     ).reset_index(drop=True)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     return table
+
+
+def _breaks_of(column: str) -> list[int]:
+    return [int(b) for b in column.removeprefix("age_group__").split("_")]
+
+
+class Candidates:
+    """The candidates mart with each column's "known" mask computed once (the search asks for
+    the same few hundred times)."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.frame = frame
+        self._known: dict[str, np.ndarray] = {}
+
+    def known(self, column: str) -> np.ndarray:
+        if column not in self._known:
+            self._known[column] = self.frame[column].notna().to_numpy()
+        return self._known[column]
+
+    def flag(self, column: str) -> np.ndarray:
+        if column not in self._known:
+            self._known[column] = self.frame[column].fillna(False).to_numpy(dtype=bool)
+        return self._known[column]
+
+    def included(self, definition: dict) -> np.ndarray:
+        mask = self.flag("has_all_metals") & self.flag(f"postmenopausal__{definition['postmenopausal_rule']}")
+        for column in _required_columns(definition):
+            mask = mask & self.known(column)
+        return mask
+
+
+def _required_columns(definition: dict) -> list[str]:
+    """The columns that must be known: the required BMD sites and every covariate."""
+    source = definition.get("spine_bmd_source", "total")
+    site_columns = {
+        "total_femur": "total_femur_bmd_g_cm2",
+        "femoral_neck": "femoral_neck_bmd_g_cm2",
+        "lumbar_spine": f"lumbar_spine_{source}_bmd_g_cm2",
+    }
+    covariates = ["bmi_kg_m2", "education", "ever_smoked", "race_ethnicity"] + [
+        _table1_column(v, definition) for v in TABLE1_COLUMNS if v != "Age group (years)"
+    ]
+    if definition["require_income_poverty_ratio"]:
+        covariates.append("income_poverty_ratio")
+    return [site_columns[s] for s in definition["required_bmd_sites"]] + list(dict.fromkeys(covariates))
 
 
 def _is_first_inner(definition: dict, grid: dict) -> bool:
@@ -355,25 +393,7 @@ def included(candidates: pd.DataFrame, definition: dict) -> np.ndarray:
     """Who is in the cohort under one definition: the cohort mart's steps (women 50+,
     postmenopausal, all five metals, the required BMD sites, complete covariates) read from
     the candidate columns the definition picks."""
-    frame = candidates
-    source = definition.get("spine_bmd_source", "total")
-    site_columns = {
-        "total_femur": "total_femur_bmd_g_cm2",
-        "femoral_neck": "femoral_neck_bmd_g_cm2",
-        "lumbar_spine": f"lumbar_spine_{source}_bmd_g_cm2",
-    }
-    covariates = ["bmi_kg_m2", "education", "ever_smoked", "race_ethnicity"] + [
-        _table1_column(v, definition) for v in TABLE1_COLUMNS if v != "Age group (years)"
-    ]
-    mask = (
-        frame["has_all_metals"].fillna(False).to_numpy(dtype=bool)
-        & frame[f"postmenopausal__{definition['postmenopausal_rule']}"].fillna(False).to_numpy(dtype=bool)
-        & frame[[site_columns[s] for s in definition["required_bmd_sites"]]].notna().all(axis=1).to_numpy()
-        & frame[list(dict.fromkeys(covariates))].notna().all(axis=1).to_numpy()
-    )
-    if definition["require_income_poverty_ratio"]:
-        mask &= frame["income_poverty_ratio"].notna().to_numpy()
-    return mask
+    return Candidates(candidates).included(definition)
 
 
 def osteoporosis(candidates: pd.DataFrame, definition: dict) -> np.ndarray:
@@ -388,3 +408,14 @@ def osteoporosis(candidates: pd.DataFrame, definition: dict) -> np.ndarray:
         )
         <= -2.5
     )
+
+
+def reproduction_tables(
+    warehouse: Path, progress: Callable[[int, int], None] | None = None
+) -> dict[str, pd.DataFrame]:
+    """``reproduction`` (every definition, ranked) and ``reproduction_table1`` (the paper's Table 1
+    beside the best definition's, cell by cell, worst first)."""
+    candidates = load_candidates(warehouse)
+    table = search(candidates, progress=progress)
+    cells = table1_cells(candidates, dbt_vars(table.iloc[0]))
+    return {"reproduction": table, "reproduction_table1": cells}

@@ -154,6 +154,9 @@ def analyze(
         narrative = study2.narrative(tables["study2_comparison"])
     else:
         narrative = None
+    from analysis.reproduce import reproduction_tables
+
+    tables.update(reproduction_tables(warehouse))
     if with_sensitivity:
         from analysis.sensitivity import sensitivity
 

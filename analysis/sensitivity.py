@@ -1,13 +1,14 @@
 """How the cohort and the headline odds ratios move with each OPEN choice of STUDY.md.
 
-One row per choice changed from its default (dbt_project.yml): the warehouse is copied,
-its models re-run with that one var changed (`dbt run --vars`), and the cohort size, the
-osteoporosis count and Model 3's cadmium and selenium Q4 odds ratios (unweighted) are
-read from the copy. The first row is the defaults.
+One row per choice changed from the value the warehouse was built with (marts.build_settings):
+the warehouse is copied, its models re-run with that one var changed (`dbt run --vars`), and
+the cohort size, the osteoporosis count and Model 3's cadmium and selenium Q4 odds ratios
+(unweighted) are read from the copy. The first row is the warehouse as built.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -16,22 +17,30 @@ import numpy as np
 import pandas as pd
 
 from analysis import study1
+from analysis.reproduce import GRID
 from analysis.run import load
 from ingest.build import dbt_build
+from nhanes_bone.duck import connect_read_only
 
-VARIANTS: list[tuple[str, object]] = [
-    ("postmenopausal_rule", "no_periods_12m"),
-    ("postmenopausal_rule", "menopause_reported"),
-    ("postmenopausal_rule", "no_periods_or_menopause"),
-    ("required_bmd_sites", ["total_femur", "femoral_neck"]),
-    ("spine_reference", "spine_1064_0106"),
-    ("spine_reference", "spine_1065_0122"),
-    ("spine_reference", "spine_1068_0118"),
-    ("borderline_diabetes_as", "yes"),
-    ("borderline_diabetes_as", "missing"),
-    ("dont_know_as", "no"),
-    ("age_group_breaks", [65, 75]),
-]
+
+def variants(in_force: dict) -> list[tuple[str, object]]:
+    """One row per OPEN choice: its first searched value other than the one in force
+    (analysis.reproduce.GRID declares the values; the search scores all their combinations)."""
+    out = []
+    for var, values in GRID.items():
+        other = next((v for v in values if v != in_force.get(var)), None)
+        if other is not None:
+            out.append((var, other))
+    return out
+
+
+def _in_force(warehouse: Path) -> dict:
+    con = connect_read_only(warehouse)
+    try:
+        rows = con.execute("select var_name, var_value from marts.build_settings").fetchall()
+    finally:
+        con.close()
+    return {name: json.loads(value) for name, value in rows}
 
 
 def _headline(warehouse: Path) -> dict:
@@ -55,10 +64,10 @@ def _headline(warehouse: Path) -> dict:
     return row
 
 
-def sensitivity(warehouse: Path, variants: list[tuple[str, object]] = VARIANTS) -> pd.DataFrame:
-    rows = [{"choice": "defaults", "value": "", **_headline(warehouse)}]
+def sensitivity(warehouse: Path, changes: list[tuple[str, object]] | None = None) -> pd.DataFrame:
+    rows = [{"choice": "as built", "value": "", **_headline(warehouse)}]
     with tempfile.TemporaryDirectory() as tmp:
-        for name, value in variants:
+        for name, value in changes if changes is not None else variants(_in_force(warehouse)):
             copy = Path(tmp) / "variant.duckdb"
             shutil.copyfile(warehouse, copy)
             dbt_build(copy, {name: value}, ("run", "--quiet"))

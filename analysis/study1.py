@@ -7,13 +7,17 @@ Choices where STUDY.md is silent (each stated in the tables' notes):
 - p for trend: the quartile (1–4) entered as one numeric term in the same model.
 - Design-based fits are domain estimates on the full NHANES design (every participant of
   both cycles, weight 0 outside the cohort or subgroup), as R's ``subset(design, …)``.
-- Table 4: the subgroup's own variable leaves the model (BMI group within BMI groups);
+- Table 4 adjusts for what its footnote names — BMI, age, race, marital status, parental
+  osteoporosis and previous fractures (not Table 2's Model 3); the subgroup's own variable
+  leaves the model (BMI group within BMI groups; age in years stays within age groups).
   p for interaction is a likelihood-ratio test of the quartile × subgroup terms
-  (unweighted) and a Wald F test of the same terms on the design covariance
-  (design-based; survey's Rao–Scott LRT is not reproduced).
-- Table 1: a continuous variable is shown as mean (SD) with Student's t-test when its
-  skewness is within ±1 in both groups, otherwise median (IQR) with Mann–Whitney;
-  categorical variables as n (%) with Pearson's χ² (no continuity correction).
+  (unweighted) and a Wald F test of the same terms on the design covariance referred to
+  F(k, residual df), as R's ``regTermTest`` (design-based; survey's Rao–Scott LRT is not
+  reproduced).
+- Table 1: the metals are shown both as mean (SD) with Student's t-test (what the paper's
+  metal columns are, STUDY.md) and as median (IQR) with Mann–Whitney; another continuous
+  variable as mean (SD) when its skewness is within ±1 in both groups, otherwise median
+  (IQR); categorical variables as n (%) with Pearson's χ² (no continuity correction).
 """
 
 from __future__ import annotations
@@ -50,6 +54,9 @@ TABLE2_MODELS = {
     "model_2": [*HISTORY, MARITAL, RACE, EDUCATION, "age_years"],
     "model_3": [*HISTORY, MARITAL, RACE, EDUCATION, "age_years", "ever_smoked", BMI],
 }
+# Table 4's footnote: "adjusted for body mass index, age, race, marital status, history of
+# osteoporosis in parents and history of previous fractures"
+TABLE4_COVARIATES = [BMI, "age_years", RACE, MARITAL, "parental_osteoporosis", "previous_fracture"]
 TABLE3_MODELS = {
     "model_1": [*HISTORY, "ever_smoked"],
     "model_2": [*HISTORY, "ever_smoked", RACE, EDUCATION, MARITAL, "age_years", BMI],
@@ -209,18 +216,25 @@ def _interaction_p(data: StudyData, metal: str, group_col: str, covs: list[str],
     idx = [i for i, n in enumerate(fit.names) if ":" in n]
     b = fit.coef[idx]
     v = fit.cov[np.ix_(idx, idx)]
-    f = float(b @ np.linalg.solve(v, b)) / len(idx)
-    return float(stats.f.sf(f, len(idx), fit.df_residual - len(idx) + 1))
+    return regterm_wald_p(b, v, fit.df_residual)
+
+
+def regterm_wald_p(b: np.ndarray, v: np.ndarray, df_residual: float) -> float:
+    """R's ``regTermTest(fit, terms, method = "Wald")``: F = βᵀV⁻¹β / k on (k, residual df)."""
+    k = len(b)
+    f = float(b @ np.linalg.solve(v, b)) / k
+    return float(stats.f.sf(f, k, df_residual))
 
 
 def table4(data: StudyData, weighting: str) -> pd.DataFrame:
-    """Model 3 of Table 2 within age groups and within BMI groups, with p for interaction."""
+    """Table 4's model (its footnote's covariates) within age groups and within BMI groups,
+    with p for interaction."""
     frames = []
     for group_col, drop in (("age_group", ()), ("bmi_group", (BMI,))):
-        covs = [c for c in TABLE2_MODELS["model_3"] if c not in drop]
+        covs = [c for c in TABLE4_COVARIATES if c not in drop]
         for level in sorted(data.cohort[group_col].dropna().unique()):
             domain = (data.full[group_col] == level).to_numpy() & data.in_cohort
-            part = regression_table(data, "op", {"model_3": covs}, "binomial", weighting, domain)
+            part = regression_table(data, "op", {"table4": covs}, "binomial", weighting, domain)
             part.insert(1, "subgroup", group_col)
             part.insert(2, "level", level)
             frames.append(part)
@@ -239,7 +253,7 @@ def table4(data: StudyData, weighting: str) -> pd.DataFrame:
                     "term": "interaction",
                     "p_value": p,
                     "outcome": "op",
-                    "model": "model_3",
+                    "model": "table4",
                 }
             )
         frames.append(pd.DataFrame(inter))
@@ -292,10 +306,11 @@ def table1(cohort: pd.DataFrame) -> pd.DataFrame:
                     "p_value": p,
                 }
             )
+    metal_columns = {col for col, _ in METALS.values()}
     for col, label in CONTINUOUS.items():
         a, b = cohort.loc[~op, col].dropna(), cohort.loc[op, col].dropna()
         normal = len(a) > 2 and len(b) > 2 and abs(stats.skew(a)) <= 1 and abs(stats.skew(b)) <= 1
-        if normal:
+        if normal or col in metal_columns:
             p = stats.ttest_ind(a, b).pvalue
             shown = (f"{a.mean():.2f} ({a.std():.2f})", f"{b.mean():.2f} ({b.std():.2f})")
             rows.append(
@@ -311,7 +326,7 @@ def table1(cohort: pd.DataFrame) -> pd.DataFrame:
                     "p_value": p,
                 }
             )
-        else:
+        if not normal or col in metal_columns:
             p = stats.mannwhitneyu(a, b).pvalue if len(a) and len(b) else np.nan
             iqr = lambda s: s.quantile(0.75) - s.quantile(0.25)  # noqa: E731
             shown = (f"{a.median():.2f} ({iqr(a):.2f})", f"{b.median():.2f} ({iqr(b):.2f})")

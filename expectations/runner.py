@@ -38,6 +38,8 @@ class Outcome:
     column: str | None
     success: bool
     observed: str
+    expected: str = ""
+    off_by: float | None = None  # how far a numeric observation lies outside what was expected
 
 
 @dataclass
@@ -93,6 +95,10 @@ def validate(targets: list[Target], snapshots: Path):
     """One checkpoint over every suite; returns GX's CheckpointResult."""
     import great_expectations as gx
 
+    # suites, validation definitions and the checkpoint are regenerated from suites.py on every
+    # run; left over from an interrupted run they can disagree with great_expectations.yml
+    for generated in ("expectations", "validation_definitions", "checkpoints"):
+        shutil.rmtree(CONTEXT_ROOT / generated, ignore_errors=True)
     context = _context()
     for name in [c.name for c in context.checkpoints.all()]:
         context.checkpoints.delete(name)
@@ -139,10 +145,13 @@ def outcomes(result) -> list[Outcome]:
         for r in validation.results:
             config = r.expectation_config
             observed = r.result.get("observed_value")
+            values = r.result.get("partial_unexpected_list") or []
             if observed is None and "unexpected_count" in r.result:
-                observed = f"{r.result['unexpected_count']} unexpected"
+                shown = ", ".join(str(v) for v in values[:3])
+                observed = f"{r.result['unexpected_count']} unexpected" + (f": {shown}" if shown else "")
             if r.exception_info and r.exception_info.get("raised_exception"):
                 observed = f"error: {r.exception_info.get('exception_message')}"
+            expected, off_by = _expected(config.kwargs, r.result.get("observed_value"), values)
             rows.append(
                 Outcome(
                     suite=suite,
@@ -152,9 +161,36 @@ def outcomes(result) -> list[Outcome]:
                     column=config.kwargs.get("column"),
                     success=bool(r.success),
                     observed=json.dumps(observed, default=str)[:500],
+                    expected=expected,
+                    off_by=None if r.success else off_by,
                 )
             )
     return rows
+
+
+def _expected(kwargs: dict, observed, unexpected: list) -> tuple[str, float | None]:
+    """What the expectation asked for, in words, and how far a single numeric observation
+    (a row count, a sum, the one value of a one-row table) lies outside it."""
+    low, high = kwargs.get("min_value"), kwargs.get("max_value")
+    if "value" in kwargs:
+        low = high = kwargs["value"]
+    if low is None and high is None:
+        return (f"in {kwargs['value_set']}" if "value_set" in kwargs else ""), None
+
+    def shown(v) -> str:
+        return f"{v:.10g}" if isinstance(v, float) else str(v)
+
+    text = f"= {shown(low)}" if low == high else f"between {shown(low)} and {shown(high)}"
+    number = (
+        observed if isinstance(observed, (int, float)) else (unexpected[0] if len(unexpected) == 1 else None)
+    )
+    if not isinstance(number, (int, float)):
+        return text, None
+    if low is not None and number < low:
+        return text, float(number - low)
+    if high is not None and number > high:
+        return text, float(number - high)
+    return text, 0.0
 
 
 def record(warehouse: Path, report: DqReport) -> None:
@@ -170,6 +206,9 @@ def record(warehouse: Path, report: DqReport) -> None:
             con.execute(f'create schema if not exists "{db}".dq')
             con.register("incoming", frame)
             con.execute(f"create table if not exists {table} as select * from incoming limit 0")
+            # a dq.results written before these columns existed gets them
+            con.execute(f"alter table {table} add column if not exists expected varchar")
+            con.execute(f"alter table {table} add column if not exists off_by double")
             con.execute(f"insert into {table} by name select * from incoming")
             con.execute("checkpoint")
         finally:

@@ -9,7 +9,9 @@ never from the tables under test.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import great_expectations.expectations as gxe
 
@@ -34,6 +36,17 @@ class Target:
     sql: str
     critical: list = field(default_factory=list)
     warning: list = field(default_factory=list)
+
+
+PLAUSIBILITY_LIMITS = (
+    Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "plausibility_limits.csv"
+)
+
+
+def plausibility_limits(model: str) -> list[dict]:
+    """The plausibility limits of one staged model (the same seed dbt warns with)."""
+    with PLAUSIBILITY_LIMITS.open(newline="") as fh:
+        return [row for row in csv.DictReader(fh) if row["staged_model"] == model]
 
 
 def _exact(value: float) -> dict:
@@ -94,14 +107,26 @@ def staging_targets() -> list[Target]:
         "join staging.stg_nhanes__demographics as d using (participant_id, cycle)"
     )
     femur = stg("stg_nhanes__dxa_femur", with_age.format(name="stg_nhanes__dxa_femur"))
+    # impossible values are critical; the plausibility limits (a genuine extreme value is data) warn
     femur.critical += keys() + [
-        gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0.2, max_value=2.0)
+        gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0, strict_min=True)
         for c in ("total_femur_bmd_g_cm2", "femoral_neck_bmd_g_cm2")
     ]
     spine = stg("stg_nhanes__dxa_spine", with_age.format(name="stg_nhanes__dxa_spine"))
     spine.critical += keys() + [
-        gxe.ExpectColumnValuesToBeBetween(column="lumbar_spine_bmd_g_cm2", min_value=0.2, max_value=2.0)
+        gxe.ExpectColumnValuesToBeBetween(column="lumbar_spine_bmd_g_cm2", min_value=0, strict_min=True)
     ]
+    for target in (femur, spine):
+        for limit in plausibility_limits(target.name.removeprefix("staging.")):
+            target.warning.append(
+                gxe.ExpectColumnValuesToBeBetween(
+                    column=limit["staged_column"],
+                    min_value=float(limit["min_value"]),
+                    max_value=float(limit["max_value"]),
+                    row_condition=f'cycle=="{limit["cycle"]}"',
+                    condition_parser="pandas",
+                )
+            )
     for target, status in ((femur, "femur_scan_status"), (spine, "spine_scan_status")):
         target.warning.append(gxe.ExpectColumnValuesToBeInSet(column=status, value_set=[1, 2, 3, 4, 5]))
         for cycle, age in DXA_MIN_AGE.items():

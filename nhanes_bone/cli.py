@@ -338,7 +338,9 @@ def dq(
             console.print(
                 f"[{style}]{o.severity}[/] {o.suite}: {o.expectation}"
                 + (f"({o.column})" if o.column else "")
-                + f" observed {o.observed}",
+                + (f" expected {o.expected}," if o.expected else "")
+                + f" observed {o.observed}"
+                + (f" (off by {o.off_by:+g})" if o.off_by else ""),
                 highlight=False,
             )
     critical, warnings = len(report.failures("critical")), len(report.failures("warning"))
@@ -398,6 +400,75 @@ def analyze(
         f"{banner}Tables 1-4 written to {result.folder} (CSV, HTML) and the warehouse's analysis schema "
         f"in {result.seconds:.1f} s"
     )
+
+
+@app.command()
+def reproduce(
+    warehouse: WarehouseOpt = None,
+    reports: Annotated[Path, typer.Option(help="Folder of report runs.")] = Path("reports"),
+    run: Annotated[str | None, typer.Option(help="Run name (default: the warehouse file's stem).")] = None,
+    top: Annotated[int, typer.Option(help="How many of the best definitions to print.")] = 10,
+) -> None:
+    """Score the declared grid of cohort definitions against Peng et al. (n, OP, Table 1, cut-points)."""
+    from analysis.outputs import label, write_csv, write_warehouse
+    from analysis.reproduce import ReproduceError, dbt_vars, grid_size, reproduction_tables
+    from ingest.build import holds_synthetic_data
+
+    path = settings.warehouse_path(warehouse)
+    with clear_errors():
+        try:
+            with Progress(
+                TextColumn("[bold]reproduce[/] {task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            ) as bar:
+                task = bar.add_task(f"{grid_size():,} definitions", total=None)
+                tables = reproduction_tables(
+                    path, lambda done, total: bar.update(task, completed=done, total=total)
+                )
+        except ReproduceError as exc:
+            raise ValueError(str(exc)) from exc
+        synthetic = holds_synthetic_data(path)
+        tables = {name: label(frame, synthetic) for name, frame in tables.items()}
+        write_csv(tables, reports / (run or path.stem) / "tables")
+        write_warehouse(tables, path)
+    import shlex
+
+    ranked = tables["reproduction"]
+    first = dbt_vars(ranked.iloc[0])
+    shown = Table(title=f"{len(ranked):,} cohort definitions against Peng et al. (905 / 161), best first")
+    for col in (
+        "rank",
+        "n",
+        "OP",
+        "Table 1 distance",
+        "cut-points ±0.01",
+        "definition (rows 2+: what differs)",
+    ):
+        shown.add_column(col, overflow="fold")
+    for i, row in enumerate(ranked.head(top).itertuples(index=False)):
+        own = dbt_vars(row._asdict())
+        differs = own if i == 0 else {k: v for k, v in own.items() if first.get(k) != v}
+        shown.add_row(
+            str(row.rank),
+            str(row.n),
+            str(row.n_osteoporosis),
+            f"{row.table1_distance:.0f}",
+            f"{row.cutpoints_within_tolerance}/15",
+            ", ".join(f"{k}={json.dumps(v)}" for k, v in differs.items()),
+        )
+    console.print(shown)
+    console.print(
+        "the best as vars: nhanes-bone build "
+        + " ".join(f"--var {shlex.quote(f'{k}={json.dumps(v)}')}" for k, v in first.items()),
+        highlight=False,
+        soft_wrap=True,
+    )
+    banner = "[bold yellow]SYNTHETIC data: not findings.[/] " if synthetic else ""
+    console.print(f"{banner}written to analysis.reproduction and {reports / (run or path.stem) / 'tables'}")
 
 
 @app.command()

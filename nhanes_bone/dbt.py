@@ -37,13 +37,36 @@ def run_dbt(
     env = {**os.environ, "WAREHOUSE": str(Path(warehouse).resolve())}
     results = project_dir / "target" / "run_results.json"
     results.unlink(missing_ok=True)  # what is read after a failure must be this run's
-    result = subprocess.run(command, env=env, cwd=project_dir, check=False)
-    if result.returncode != 0:
-        details = "; ".join(failure_details(results, Path(warehouse)))
+    # dbt's output goes to the terminal as it comes, and is kept: an error found before any node
+    # ran (a compilation error) is in no run_results.json, only in what dbt printed
+    printed: list[str] = []
+    with subprocess.Popen(
+        command, env=env, cwd=project_dir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as process:
+        for line in process.stdout:
+            sys.stdout.write(line)
+            printed.append(line.rstrip("\n"))
+    if process.returncode != 0:
+        details = "; ".join(failure_details(results, Path(warehouse))) or _printed_error(printed)
         raise DbtError(
-            f"dbt {' '.join(args)} failed on {warehouse} (exit {result.returncode}): "
+            f"dbt {' '.join(args)} failed on {warehouse} (exit {process.returncode}): "
             + (details or "the failing model or test is named in dbt's output above")
         )
+
+
+def _printed_error(lines: list[str]) -> str:
+    """The error block dbt printed after "Encountered an error:", in one line."""
+    for i, line in enumerate(lines):
+        if "Encountered an error" in line:
+            block = [strip_ansi(x).strip() for x in lines[i + 1 : i + 8]]
+            return " ".join(x for x in block if x and not x.startswith(">"))
+    return ""
+
+
+def strip_ansi(text: str) -> str:
+    import re
+
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
 
 
 def failure_details(run_results: Path, warehouse: Path, rows: int = 5) -> list[str]:

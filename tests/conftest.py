@@ -62,6 +62,17 @@ def real_warehouse(shared_nhanes: Path, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def literal_warehouse(shared_nhanes, tmp_path_factory) -> Path:
+    """The genuine files under the paper's literal reading (the twin's definition: age 50+,
+    BPQ020, spine 1.047/0.110, exact T-scores) instead of the project's defaults."""
+    from ingest.synth import truth
+
+    return build_warehouse(
+        shared_nhanes, tmp_path_factory.mktemp("wh_literal") / "literal.duckdb", truth.DEFINITION
+    )
+
+
+@pytest.fixture(scope="session")
 def analysed(synthetic_warehouse, tmp_path_factory):
     """`nhanes-bone analyze` on a copy of the synthetic warehouse: (AnalysisRun, warehouse)."""
     from analysis.run import analyze

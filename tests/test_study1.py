@@ -92,9 +92,82 @@ def test_reduced_design_equals_the_full_design(synthetic_warehouse):
     assert reduced.df_residual == reference.df_residual
 
 
-def test_analysis_refuses_an_empty_cohort(real_warehouse, tmp_path):
+def test_analysis_refuses_an_empty_cohort(shared_nhanes, tmp_path):
+    """The genuine demographics alone (every other study file an empty placeholder): no cohort."""
+    from conftest import build_warehouse
+
+    (tmp_path / "data").mkdir()
+    for name in ("2013-2014/DEMO_H.XPT", "2017-2020/P_DEMO.XPT"):
+        (tmp_path / "data" / name.split("/")[1]).symlink_to(shared_nhanes / name)
+    warehouse = build_warehouse(tmp_path / "data", tmp_path / "empty.duckdb")
     with pytest.raises(ValueError, match="too few"):
-        analyze(real_warehouse, tmp_path, write_tables=False)
+        analyze(warehouse, tmp_path, write_tables=False)
+
+
+def test_table4_adjusts_for_its_footnotes_covariates(analysed):
+    """BMI, age, race, marital status, parental OP and previous fractures — not Model 3 (no
+    hypertension, diabetes, education or smoking); the BMI group leaves the BMI strata."""
+    assert study1.TABLE4_COVARIATES == [
+        study1.BMI,
+        "age_years",
+        study1.RACE,
+        study1.MARITAL,
+        "parental_osteoporosis",
+        "previous_fracture",
+    ]
+    run, _ = analysed
+    t4 = run.tables["table4"]
+    assert set(t4.model) == {"table4"}
+    cohort, design, _ = load(analysed[1])
+    data = study1.StudyData.build(cohort, design)
+    level = sorted(data.cohort.age_group.dropna().unique())[0]
+    domain = (data.full.age_group == level).to_numpy() & data.in_cohort
+    fit = study1._fit(
+        data,
+        f"op ~ C(cadmium_quartile) + {' + '.join(study1.TABLE4_COVARIATES)}",
+        "binomial",
+        "unweighted",
+        domain,
+    )
+    names = " ".join(fit.names)
+    for absent in ("hypertension", "diabetes", "education", "ever_smoked"):
+        assert absent not in names
+    for present in ("age_years", "bmi_group", "race_ethnicity", "marital_status", "parental_osteoporosis"):
+        assert present in names
+    n_q4 = t4[
+        (t4.weighting == "unweighted") & (t4.term == "Q4") & (t4.level == level) & (t4.metal == "cadmium")
+    ]
+    assert n_q4.n.iloc[0] == fit.n
+
+
+def _cohort(analysed):
+    return load(analysed[1])[0]
+
+
+def test_regterm_wald_p_refers_f_to_k_and_the_residual_df():
+    """R's regTermTest: F = βᵀV⁻¹β / k on (k, residual df). For k = 2 the F(2, d) tail has the
+    closed form (1 + 2F/d)^(-d/2)."""
+    b, v, df = np.array([0.4, -0.3]), np.array([[0.04, 0.01], [0.01, 0.09]]), 15.0
+    f = float(b @ np.linalg.solve(v, b)) / 2
+    np.testing.assert_allclose(study1.regterm_wald_p(b, v, df), (1 + 2 * f / df) ** (-df / 2), rtol=1e-12)
+    # one term: the squared t test on the same df
+    from scipy import stats
+
+    np.testing.assert_allclose(
+        study1.regterm_wald_p(np.array([0.5]), np.array([[0.04]]), df), 2 * stats.t.sf(2.5, df), rtol=1e-12
+    )
+
+
+def test_table1_gives_the_metals_as_mean_sd_and_median_iqr(analysed):
+    run, _ = analysed
+    t1 = run.tables["table1"]
+    cohort = _cohort(analysed)
+    op = cohort.has_osteoporosis.astype(bool)
+    for col, label in study1.METALS.values():
+        rows = t1[t1.variable == label].set_index("statistic")
+        assert set(rows.index) == {"mean (SD)", "median (IQR)"}, label
+        np.testing.assert_allclose(rows.loc["mean (SD)", "op_value"], cohort.loc[op, col].mean())
+        np.testing.assert_allclose(rows.loc["median (IQR)", "non_op_value"], cohort.loc[~op, col].median())
 
 
 @pytest.mark.slow
@@ -107,12 +180,22 @@ def test_sensitivity_rows_move_with_the_choices(synthetic_warehouse, tmp_path):
         warehouse,
         [("spine_reference", "spine_1068_0118"), ("required_bmd_sites", ["total_femur", "femoral_neck"])],
     ).set_index("choice")
-    defaults = table.loc["defaults"]
+    defaults = table.loc["as built"]
     assert table.loc["spine_reference", "cohort_n"] == defaults.cohort_n
     assert table.loc["spine_reference", "osteoporosis_n"] > defaults.osteoporosis_n
     assert table.loc["required_bmd_sites", "cohort_n"] > defaults.cohort_n
     assert np.isfinite(table.cadmium_q4_or).all()
     assert warehouse.read_bytes() == synthetic_warehouse.read_bytes()  # variants ran on copies
+
+
+def test_sensitivity_changes_each_choice_once_away_from_what_is_in_force():
+    from analysis.reproduce import GRID
+    from analysis.sensitivity import variants
+    from ingest.synth import truth
+
+    rows = variants(truth.DEFINITION)
+    assert [name for name, _ in rows] == list(GRID)
+    assert all(value != truth.DEFINITION[name] for name, value in rows)
 
 
 def test_wqs_weights_put_cadmium_first_and_selenium_in_the_negative_index(analysed):

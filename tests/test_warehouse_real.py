@@ -14,7 +14,6 @@ The inclusion flow is checked step by step and per cycle against a second implem
 
 from __future__ import annotations
 
-import pytest
 from helpers import query
 
 
@@ -188,19 +187,6 @@ def test_inclusion_flow_per_cycle_equals_an_independent_pandas_flow(real_warehou
     assert flow.n_remaining[0] == 25735
     assert flow.n_remaining[2] == 1451 + 2522
     assert count(real_warehouse, "select count(*) from raw._files where is_synthetic") == 0
-
-
-@pytest.fixture(scope="module")
-def literal_warehouse(shared_nhanes, tmp_path_factory):
-    """The real files under the paper's literal reading (the twin's definition: age 50+, BPQ020,
-    spine 1.047/0.110, exact T-scores)."""
-    from conftest import build_warehouse
-
-    from ingest.synth import truth
-
-    return build_warehouse(
-        shared_nhanes, tmp_path_factory.mktemp("literal") / "literal.duckdb", truth.DEFINITION
-    )
 
 
 def test_the_literal_reading_of_the_paper_gives_its_own_flow(shared_nhanes, literal_warehouse):

@@ -127,3 +127,25 @@ def test_switching_vars_changes_the_cohort(synthetic_dir, synthetic_warehouse, t
         0
     ]
     assert "lumbar spine" in rule
+
+
+def test_an_unknown_open_choice_fails_the_build_and_keeps_the_warehouse(synthetic_warehouse, tmp_path):
+    """A spine_reference that is no seed id used to turn every spine T-score null silently."""
+    from ingest.build import dbt_build
+    from nhanes_bone.dbt import DbtError
+    from nhanes_bone.duck import atomic_rebuild
+
+    copy = tmp_path / "w.duckdb"
+    copy.write_bytes(synthetic_warehouse.read_bytes())
+    for var, value, named in (
+        ("spine_reference", "looker_1998", "spine_1047_0110"),
+        ("hypertension_definition", "sometimes", "told_or_measured"),
+    ):
+        with pytest.raises(DbtError, match=f"var {var} must be one of .*{named}.*got {value}"):
+            with atomic_rebuild(copy) as work:
+                dbt_build(
+                    work,
+                    {var: value},
+                    ("run", "--quiet", "--select", "int_bmd_scored", "int_participants_joined"),
+                )
+        assert copy.read_bytes() == synthetic_warehouse.read_bytes()
