@@ -141,11 +141,13 @@ def test_an_unknown_open_choice_fails_the_build_and_keeps_the_warehouse(syntheti
         ("spine_reference", "looker_1998", "spine_1047_0110"),
         ("hypertension_definition", "sometimes", "told_or_measured"),
     ):
-        with pytest.raises(DbtError, match=f"var {var} must be one of .*{named}.*got {value}"):
-            with atomic_rebuild(copy) as work:
-                dbt_build(
-                    work,
-                    {var: value},
-                    ("run", "--quiet", "--select", "int_bmd_scored", "int_participants_joined"),
-                )
+        with (
+            pytest.raises(DbtError, match=f"var {var} must be one of .*{named}.*got {value}"),
+            atomic_rebuild(copy) as work,
+        ):
+            dbt_build(
+                work,
+                {var: value},
+                ("run", "--quiet", "--select", "int_bmd_scored", "int_participants_joined"),
+            )
         assert copy.read_bytes() == synthetic_warehouse.read_bytes()
