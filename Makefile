@@ -74,9 +74,11 @@ report: $(STAMP) ## Render reports/<run>/report.html from WAREHOUSE (seconds; re
 test: $(STAMP) ## Run the test suite (unit, integration on real and synthetic data)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff lint and format check
+lint: $(STAMP) ## ruff lint and format check, the import-linter layer contracts, mypy on core/ and methods/
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 format: $(STAMP) ## ruff format and autofix
 	$(BIN)/ruff format .

@@ -14,13 +14,14 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.catalog import load_catalog
+from nhanes_bone.core.catalog import load_catalog
+from nhanes_bone.core.errors import NhanesBoneError
 
 HERE = Path(__file__).resolve().parent
 REAL_PROFILE = HERE / "profiles" / "peng2025_real.json"
 
 
-class ProfileError(Exception):
+class ProfileError(NhanesBoneError):
     """The warehouse's data cannot be matched to one profile."""
 
 

@@ -20,9 +20,10 @@ import pandas as pd
 
 from expectations.profile import Profile, choose_profile
 from expectations.suites import Target, all_targets
-from nhanes_bone.duck import atomic_rebuild, connect_read_only, connect_writer
+from nhanes_bone.core.settings import EXPECTATIONS_DIR
+from nhanes_bone.core.warehouse import atomic_rebuild, connect_read_only, connect_writer
 
-CONTEXT_ROOT = Path(__file__).resolve().parent
+CONTEXT_ROOT = EXPECTATIONS_DIR  # the GX file-context root is this folder
 SNAPSHOTS = CONTEXT_ROOT / "uncommitted" / "snapshots"
 DATA_DOCS = CONTEXT_ROOT / "uncommitted" / "data_docs" / "local_site" / "index.html"
 DATASOURCE = "warehouse_snapshots"

@@ -11,21 +11,16 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import great_expectations.expectations as gxe
 
 from expectations.profile import Profile
-from ingest.catalog import load_catalog
+from nhanes_bone.core import vocabulary
+from nhanes_bone.core.catalog import load_catalog
+from nhanes_bone.core.settings import PLAUSIBILITY_LIMITS
 
-METALS = {
-    "lead": "blood_lead_ug_dl",
-    "cadmium": "blood_cadmium_ug_l",
-    "mercury": "blood_mercury_ug_l",
-    "selenium": "blood_selenium_ug_l",
-    "manganese": "blood_manganese_ug_l",
-}
-CYCLES = ["2013-2014", "2017-2020"]
+METALS = vocabulary.METAL_COLUMNS
+CYCLES = vocabulary.cycles()
 # minimum ages of the examinations and questionnaires, by cycle (NHANES codebooks)
 DXA_MIN_AGE = {"2013-2014": 40, "2017-2020": 50}
 
@@ -36,11 +31,6 @@ class Target:
     sql: str
     critical: list = field(default_factory=list)
     warning: list = field(default_factory=list)
-
-
-PLAUSIBILITY_LIMITS = (
-    Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "plausibility_limits.csv"
-)
 
 
 def plausibility_limits(model: str) -> list[dict]:

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from nhanes_bone.dbt import run_dbt
-from nhanes_bone.duck import atomic_rebuild, connect_read_only
+from nhanes_bone.core.dbt import run_dbt
+from nhanes_bone.core.warehouse import atomic_rebuild, connect_read_only
 
 
 def holds_synthetic_data(warehouse: Path) -> bool:

@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.catalog import CatalogEntry, entry_for_file
-from ingest.errors import IngestError
+from nhanes_bone.core.catalog import CatalogEntry, entry_for_file
+from nhanes_bone.core.errors import IngestError
 
 # The synthetic twin writes this file beside its XPT files; ingest reads it so that
 # synthetic data can never pass for real NHANES in the warehouse.

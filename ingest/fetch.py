@@ -18,14 +18,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.catalog import CatalogEntry, load_catalog
 from ingest.discover import find_files
+from nhanes_bone.core.catalog import CatalogEntry, load_catalog
+from nhanes_bone.core.errors import FetchError
 
 USER_AGENT = "nhanes-bone (https://pypi.org/project/nhanes-bone)"
-
-
-class FetchError(Exception):
-    """A download failed for a reason worth telling the user in one message."""
 
 
 class OfflineError(FetchError):

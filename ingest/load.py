@@ -17,10 +17,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ingest.catalog import load_catalog, load_columns
 from ingest.discover import SYNTHETIC_LABEL_PREFIX, Found, find_files, synthetic_marker
 from ingest.xpt import XptFile, read_xpt, sha256_of
-from nhanes_bone.duck import atomic_rebuild, connect_read_only, connect_writer
+from nhanes_bone.core.catalog import load_catalog, load_columns
+from nhanes_bone.core.warehouse import atomic_rebuild, connect_read_only, connect_writer
 
 FILES_DDL = """
 create table if not exists raw._files (

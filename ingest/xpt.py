@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pyreadstat
 
-from ingest.catalog import CatalogEntry
-from ingest.errors import IngestError
+from nhanes_bone.core.catalog import CatalogEntry
+from nhanes_bone.core.errors import IngestError
 
 RECORD = 80
 LIBRARY_HEADER = b"HEADER RECORD*******LIBRARY HEADER RECORD!!!!!!!"

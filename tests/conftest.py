@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from nhanes_bone.settings import PROJECT_ROOT, quiet_third_parties
+from nhanes_bone.core.settings import PROJECT_ROOT, quiet_third_parties
 
 quiet_third_parties()
 
@@ -75,7 +75,7 @@ def literal_warehouse(shared_nhanes, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def analysed(synthetic_warehouse, tmp_path_factory):
     """`nhanes-bone analyze` on a copy of the synthetic warehouse: (AnalysisRun, warehouse)."""
-    from analysis.run import analyze
+    from analysis.pipeline import analyze
 
     warehouse = tmp_path_factory.mktemp("analysis") / "demo.duckdb"
     warehouse.write_bytes(synthetic_warehouse.read_bytes())

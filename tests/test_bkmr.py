@@ -9,7 +9,7 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy import stats
 
-from analysis.bkmr import (
+from analysis.methods.bkmr import (
     BkmrSettings,
     Factor,
     Fit,
@@ -193,7 +193,7 @@ def test_gaussian_sampler_matches_the_closed_form_posterior():
     y = np.sin(z[:, 0]) + x @ np.array([0.3, -0.5]) + rng.normal(0, 0.4, n)
     r, lam = np.array([0.6, 0.2]), 2.5
     s = BkmrSettings(iterations=40000, varsel=False, r_method="fixed", update_lambda=False, thin=20)
-    from analysis.bkmr import State
+    from analysis.methods.bkmr import State
 
     start = State(beta=np.zeros(2), lam=lam, r=r, delta=np.ones(2), sigsq=1.0, ystar=y.copy())
     chain = run_chain(y, z, x, s, seed=2, start=start)
@@ -240,7 +240,7 @@ def test_probit_chain_finds_the_planted_exposures_in_both_y_star_modes():
 def test_compiled_normal_quantile_and_far_tail_draws():
     from scipy import special
 
-    from analysis.bkmr import fast
+    from analysis.methods.bkmr import fast
 
     p = np.concatenate(
         [10 ** -np.linspace(1, 300, 200), np.linspace(0.01, 0.99, 99), 1 - 10 ** -np.linspace(2, 15, 50)]
@@ -255,7 +255,7 @@ def test_compiled_normal_quantile_and_far_tail_draws():
 
 
 def test_parallel_chains_equal_sequential_ones_and_start_apart():
-    from analysis.bkmr import run_chains
+    from analysis.methods.bkmr import run_chains
 
     rng = np.random.default_rng(6)
     n = 50
@@ -276,7 +276,7 @@ def test_parallel_chains_equal_sequential_ones_and_start_apart():
 def test_diagnostics_warn_when_chains_disagree():
     from dataclasses import replace
 
-    from analysis.bkmr import diagnose
+    from analysis.methods.bkmr import diagnose
 
     rng = np.random.default_rng(7)
     n = 60

@@ -1,6 +1,6 @@
 """The file catalog is data; these tests hold it to MANIFEST.json and STUDY.md."""
 
-from ingest.catalog import CDC_PUBLIC_BASE, load_catalog, load_columns
+from nhanes_bone.core.catalog import CDC_PUBLIC_BASE, load_catalog, load_columns
 
 STUDY_COMPONENTS = {"DEMO", "PBCD", "DXXFEM", "DXXSPN", "BMX", "BPQ", "DIQ", "SMQ", "OSQ", "RHQ", "CBC"}
 

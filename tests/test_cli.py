@@ -54,8 +54,8 @@ def test_failed_dbt_build_keeps_the_previous_warehouse(synthetic_dir, synthetic_
 
 
 def test_every_example_analysis_runs_read_only(synthetic_warehouse):
-    from nhanes_bone.explore import analysis_sql, run_query
-    from nhanes_bone.settings import DBT_PROJECT_DIR
+    from nhanes_bone.cli.query import analysis_sql, run_query
+    from nhanes_bone.core.settings import DBT_PROJECT_DIR
 
     names = sorted(p.stem for p in (DBT_PROJECT_DIR / "analyses").glob("*.sql"))
     assert len(names) >= 3
@@ -80,7 +80,7 @@ def test_every_make_target_calls_options_that_exist():
     """The Makefile's `$(CLI) <command> --option` lines name real commands and options."""
     import re
 
-    from nhanes_bone.settings import PROJECT_ROOT
+    from nhanes_bone.core.settings import PROJECT_ROOT
 
     calls = re.findall(r"\$\(CLI\) (\w+)([^\n]*)", (PROJECT_ROOT / "Makefile").read_text())
     assert len(calls) >= 8

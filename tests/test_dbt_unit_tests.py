@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
-from nhanes_bone.dbt import DbtError, run_dbt
-from nhanes_bone.settings import DBT_PROJECT_DIR
+from nhanes_bone.core.dbt import DbtError, run_dbt
+from nhanes_bone.core.settings import DBT_PROJECT_DIR
 
 
 @pytest.mark.slow

@@ -11,9 +11,9 @@ import pytest
 from helpers import demo_frame, write_xpt
 from typer.testing import CliRunner
 
-from ingest.catalog import load_catalog
 from ingest.fetch import FetchError, OfflineError, fetch, fetch_one
 from nhanes_bone.cli import app
+from nhanes_bone.core.catalog import load_catalog
 
 
 @pytest.fixture(scope="module")

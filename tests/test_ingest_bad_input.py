@@ -11,10 +11,10 @@ import pytest
 from helpers import demo_frame, write_xpt
 from typer.testing import CliRunner
 
-from ingest.errors import IngestError
 from ingest.load import ingest
 from nhanes_bone.cli import app
-from nhanes_bone.duck import WarehouseError
+from nhanes_bone.core.errors import IngestError
+from nhanes_bone.core.warehouse import WarehouseError
 
 
 @pytest.fixture()

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from analysis.report import build_report
+from analysis.report.render import build_report
 
 SECTIONS = [
     "provenance",

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 from helpers import query
 
-from analysis import reproduce, study1
-from analysis.scorecard import paper_levels
+from analysis.studies.peng2025 import reproduce
+from analysis.studies.peng2025 import tables as study1
+from analysis.studies.peng2025.scorecard import paper_levels
 from ingest.synth import truth
 
 
@@ -28,7 +29,7 @@ def test_the_grid_is_every_combination_once():
 def test_every_definition_is_a_set_of_valid_dbt_vars():
     import yaml
 
-    from nhanes_bone.settings import DBT_PROJECT_DIR
+    from nhanes_bone.core.settings import DBT_PROJECT_DIR
 
     defaults = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
     for var, values in reproduce.GRID.items():

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from helpers import query
 
-from analysis import study1
-from analysis.run import analyze, load  # noqa: F401
-from analysis.survey import Design, design_matrices, glm
+from analysis.methods.survey import Design, design_matrices, glm
+from analysis.pipeline import analyze, load  # noqa: F401
+from analysis.studies.peng2025 import tables as study1
 
 
 def test_planted_cadmium_and_selenium_ors_lie_in_the_confidence_intervals(analysed, truth):
@@ -172,7 +172,7 @@ def test_table1_gives_the_metals_as_mean_sd_and_median_iqr(analysed):
 
 @pytest.mark.slow
 def test_sensitivity_rows_move_with_the_choices(synthetic_warehouse, tmp_path):
-    from analysis.sensitivity import sensitivity
+    from analysis.pipeline import sensitivity
 
     warehouse = tmp_path / "w.duckdb"
     warehouse.write_bytes(synthetic_warehouse.read_bytes())
@@ -189,8 +189,8 @@ def test_sensitivity_rows_move_with_the_choices(synthetic_warehouse, tmp_path):
 
 
 def test_sensitivity_changes_each_choice_once_away_from_what_is_in_force():
-    from analysis.reproduce import GRID
-    from analysis.sensitivity import variants
+    from analysis.pipeline import variants
+    from analysis.studies.peng2025.reproduce import GRID
     from ingest.synth import truth
 
     rows = variants(truth.DEFINITION)

@@ -6,8 +6,8 @@ import numpy as np
 import statsmodels.formula.api as smf
 from helpers import query
 
-from analysis import study1
-from analysis.run import load
+from analysis.pipeline import load
+from analysis.studies.peng2025 import tables as study1
 
 
 def test_table2_equals_an_independent_fit_on_the_mart(real_warehouse):

@@ -7,7 +7,7 @@ import json
 
 from helpers import query
 
-from nhanes_bone.settings import DBT_PROJECT_DIR
+from nhanes_bone.core.settings import DBT_PROJECT_DIR
 
 
 def test_hb_bmd_flow_equals_truth(synthetic_warehouse, truth):
@@ -51,7 +51,7 @@ def test_comparison_with_the_paper_is_written(analysed):
 
 def test_both_cohorts_are_built_from_the_same_staging_models(synthetic_warehouse):
     """dbt's lineage: the shared staging models feed both studies' marts."""
-    from nhanes_bone.dbt import run_dbt
+    from nhanes_bone.core.dbt import run_dbt
 
     run_dbt(["compile", "--quiet", "--select", "+hb_bmd_cohort", "+metals_op_cohort"], synthetic_warehouse)
     manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())

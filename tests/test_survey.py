@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from analysis.survey import Design, SurveyError, glm, svyglm, total_variance
+from analysis.methods.survey import Design, SurveyError, glm, svyglm, total_variance
 
 REF = Path(__file__).parent / "reference"
 

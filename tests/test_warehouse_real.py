@@ -141,7 +141,7 @@ def test_a_genuine_extreme_value_is_kept_and_listed_not_refused(real_warehouse):
 def project_defaults() -> dict:
     import yaml
 
-    from nhanes_bone.settings import DBT_PROJECT_DIR
+    from nhanes_bone.core.settings import DBT_PROJECT_DIR
 
     return yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
 

@@ -132,8 +132,8 @@ def test_switching_vars_changes_the_cohort(synthetic_dir, synthetic_warehouse, t
 def test_an_unknown_open_choice_fails_the_build_and_keeps_the_warehouse(synthetic_warehouse, tmp_path):
     """A spine_reference that is no seed id used to turn every spine T-score null silently."""
     from ingest.build import dbt_build
-    from nhanes_bone.dbt import DbtError
-    from nhanes_bone.duck import atomic_rebuild
+    from nhanes_bone.core.dbt import DbtError
+    from nhanes_bone.core.warehouse import atomic_rebuild
 
     copy = tmp_path / "w.duckdb"
     copy.write_bytes(synthetic_warehouse.read_bytes())

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from analysis.optim_bfgs import vmmin
-from analysis.wqs import WqsError, average_weights, fit_wqs, quantile_scores, replay_rows
+from analysis.methods.optim_bfgs import vmmin
+from analysis.methods.wqs import WqsError, average_weights, fit_wqs, quantile_scores, replay_rows
 
 REF = Path(__file__).parent / "reference"
 

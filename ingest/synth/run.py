@@ -18,12 +18,13 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 
-from ingest.catalog import load_catalog, load_columns
 from ingest.discover import SYNTHETIC_LABEL_PREFIX, SYNTHETIC_MARKER
 from ingest.synth import truth, truth_model
 from ingest.synth.bones import bmd_values, scan_status
 from ingest.synth.people import CYCLES, CycleDesign, people
 from ingest.xpt import OBS_HEADER, sha256_of
+from nhanes_bone.core.catalog import load_catalog, load_columns
+from nhanes_bone.core.errors import InputError
 
 GENERATOR = "nhanes-bone synthetic twin v1"
 COMPONENTS = ("DEMO", "PBCD", "DXXFEM", "DXXSPN", "BMX", "BPQ", "DIQ", "SMQ", "OSQ", "RHQ", "CBC")
@@ -95,7 +96,7 @@ def write_xpt(frame: pd.DataFrame, path: Path, name: str, stamp: str) -> None:
 def synthesize(out: Path, seed: int = 20250101, scale: float = 1.0) -> dict:
     """Write every study file of both cycles, ``SYNTHETIC.json`` and ``TRUTH.json`` to ``out``."""
     if scale <= 0:
-        raise ValueError(f"--scale must be positive, got {scale}")
+        raise InputError(f"--scale must be positive, got {scale}")
     rng = np.random.default_rng(seed)
     frames = {}
     for suffix, design in CYCLES.items():

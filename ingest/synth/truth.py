@@ -17,14 +17,10 @@ import numpy as np
 import pandas as pd
 
 from ingest.synth import truth_model as tm
+from nhanes_bone.core import vocabulary
+from nhanes_bone.core.errors import InputError
 
-METAL_COLUMNS = {
-    "lead": "LBXBPB",
-    "cadmium": "LBXBCD",
-    "mercury": "LBXTHG",
-    "selenium": "LBXBSE",
-    "manganese": "LBXBMN",
-}
+METAL_COLUMNS = {name: m.nhanes_variable for name, m in vocabulary.METALS.items()}
 SITE_COLUMNS = {"total_femur": "DXXOFBMD", "femoral_neck": "DXXNKBMD", "lumbar_spine": "DXXOSBMD"}
 # the dbt vars under which the twin's truth is computed (and its warehouse built)
 DEFINITION = {
@@ -108,7 +104,7 @@ def measured_blood_pressure(table: pd.DataFrame) -> pd.DataFrame:
 def _check(definition: dict) -> None:
     for name, allowed in SUPPORTED.items():
         if definition[name] not in allowed:
-            raise ValueError(
+            raise InputError(
                 f"truth.py does not implement {name} = {definition[name]!r} (it knows {allowed})"
             )
 

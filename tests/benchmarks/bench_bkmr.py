@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from analysis.bkmr import BkmrSettings, run_chain
+from analysis.methods.bkmr import BkmrSettings, run_chain
 
 R_BKMR_ITERATIONS_PER_SECOND = 2.0
 

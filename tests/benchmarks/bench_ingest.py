@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from ingest.load import ingest
-from nhanes_bone.settings import PROJECT_ROOT
+from nhanes_bone.core.settings import PROJECT_ROOT
 
 
 def main() -> None:

@@ -12,9 +12,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from analysis.reproduce import grid_size, load_candidates, search
+from analysis.studies.peng2025.reproduce import grid_size, load_candidates, search
 from ingest.build import build_warehouse, dbt_build
-from nhanes_bone.settings import PROJECT_ROOT, quiet_third_parties
+from nhanes_bone.core.settings import PROJECT_ROOT, quiet_third_parties
 
 
 def main() -> None:

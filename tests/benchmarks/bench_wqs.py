@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from analysis.wqs import fit_wqs, quantile_scores
+from analysis.methods.wqs import fit_wqs, quantile_scores
 
 
 def main() -> None:

@@ -20,8 +20,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from conftest import build_warehouse  # noqa: E402
 
-from analysis import study1  # noqa: E402
-from analysis.run import load  # noqa: E402
+from analysis.pipeline import load  # noqa: E402
+from analysis.studies.peng2025 import tables as study1  # noqa: E402
 from ingest.synth import synthesize  # noqa: E402
 
 

@@ -1,4 +1,4 @@
-# Reference numbers for analysis/survey.py, from R's survey package (Debian r-cran-survey).
+# Reference numbers for analysis/methods/survey.py, from R's survey package (Debian r-cran-survey).
 # Regenerate: Rscript tests/reference/svyglm_reference.R  (run from the project root)
 suppressPackageStartupMessages(library(survey))
 d <- read.csv("tests/reference/svy_data.csv")

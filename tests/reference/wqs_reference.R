@@ -1,4 +1,4 @@
-# Reference numbers for analysis/wqs.py: gWQS 3.x's algorithm (gwqs_rank, values.0,
+# Reference numbers for analysis/methods/wqs.py: gWQS 3.x's algorithm (gwqs_rank, values.0,
 # wqsGaussBin, optim BFGS, model.fit, the signal-weighted mean) written out in base R, with
 # the split and bootstrap samples of tests/reference/wqs_split.csv / wqs_bootstrap.csv.
 # gWQS itself is not installable here (CRAN is unreachable); this follows its 3.0.x source.

@@ -1,0 +1,2 @@
+"""Study-agnostic estimators: design-based GLMs (survey), WQS, BKMR. Frames in, results out;
+no warehouse and no NHANES names."""

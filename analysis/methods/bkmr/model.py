@@ -1,0 +1,265 @@
+"""BKMR's model: settings, priors, kernel, the marginal likelihood and the MH proposals.
+
+Model (Bobb et al. 2015; R's bkmr ≤ 0.2.2): y*_i = h(z_i) + x_iᵀβ + ε_i, ε ~ N(0, σ²)
+(probit: σ² = 1 and y = 1{y* > 0}); h ~ GP(0, λσ²K), K(z, z') = exp(−Σ_m r_m (z_m − z'_m)²).
+With h integrated out, y* ~ N(Xβ, σ²V), V = I + λK. Priors (bkmr's defaults): β flat;
+λ ~ Gamma(mean 10, sd 10); 1/r_m ~ U(0, 100) (bkmr's "invunif"); 1/σ² ~ Gamma(0.001, 0.001);
+with variable selection δ_m ~ Bernoulli(π), π ~ Beta(1, 1) integrated out, r_m = 0 when δ_m = 0.
+As in bkmr, X carries no intercept: h absorbs it.
+
+Proposals, as bkmr's: λ* ~ Gamma(mean λ, sd ``lambda_jump``); with variable selection, a
+switch (flip one δ_m; r_m drawn from its prior when it switches on, so prior and proposal
+cancel) or, with probability ½ when some δ_m = 1, a refine of one active r_m by a normal
+random walk truncated to the prior's support (sd ``r_jump``); without variable selection
+every r_m gets its own refine step. Every determinant is a log-determinant from a Cholesky
+factor, so n in the thousands is fine.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import linalg, special
+from scipy.linalg import blas
+
+from analysis.methods.bkmr import fast
+from nhanes_bone.core.errors import InputError
+
+
+@dataclass(frozen=True)
+class BkmrSettings:
+    family: str = "gaussian"  # gaussian | binomial (probit)
+    iterations: int = 10000
+    varsel: bool = True
+    est_h: bool = False
+    lambda_mean: float = 10.0
+    lambda_sd: float = 10.0
+    r_a: float = 0.0  # 1/r ~ U(r_a, r_b)
+    r_b: float = 100.0
+    a_sigsq: float = 0.001
+    b_sigsq: float = 0.001
+    a_pi: float = 1.0
+    b_pi: float = 1.0
+    lambda_jump: float = 10.0
+    r_jump: float = 0.1  # bkmr's r.jump2 (refine) and r.jump (no variable selection)
+    r_method: str = "varying"  # bkmr's rmethod without variable selection: varying | fixed
+    update_lambda: bool = True  # False holds λ at its start (tests against closed forms)
+    prior_only: bool = False  # drop the likelihood: a sampler-correctness check
+    thin: int = 10  # keep every thin-th post-burn-in draw of y* (and h) for "exact" summaries
+
+    def __post_init__(self) -> None:
+        if self.family not in ("gaussian", "binomial"):
+            raise InputError(f"BKMR family must be gaussian or binomial, not {self.family!r}")
+        if self.iterations < 4:
+            raise InputError(f"BKMR needs at least 4 iterations, got {self.iterations}")
+        if self.r_method not in ("varying", "fixed"):
+            raise InputError(f"r_method must be varying or fixed, not {self.r_method!r}")
+        if not 0 <= self.r_a < self.r_b:
+            raise InputError(f"the prior 1/r ~ U(r_a, r_b) needs 0 ≤ r_a < r_b, got {self.r_a}, {self.r_b}")
+
+    @property
+    def lambda_shape(self) -> float:
+        return (self.lambda_mean / self.lambda_sd) ** 2
+
+    @property
+    def lambda_rate(self) -> float:
+        return self.lambda_mean / self.lambda_sd**2
+
+
+@dataclass
+class State:
+    beta: np.ndarray
+    lam: float
+    r: np.ndarray
+    delta: np.ndarray
+    sigsq: float
+    ystar: np.ndarray
+    h: np.ndarray | None = None
+
+
+class Kernel:
+    """Squared distances per exposure, so that K(r) = exp(−Σ r_m S_m) costs one pass."""
+
+    def __init__(self, z: np.ndarray):
+        self.z = z
+        self.sq = np.stack([(z[:, m, None] - z[None, :, m]) ** 2 for m in range(z.shape[1])])
+
+    def matrix(self, r: np.ndarray) -> np.ndarray:
+        return np.exp(-np.tensordot(r, self.sq, axes=1))
+
+
+def cross_kernel(a: np.ndarray, b: np.ndarray, r: np.ndarray) -> np.ndarray:
+    d = ((a[:, None, :] - b[None, :, :]) ** 2) @ r
+    return np.exp(-d)
+
+
+@dataclass
+class Factor:
+    """Cholesky of V = I + λK with its log-determinant."""
+
+    chol: np.ndarray
+    logdet: float
+
+    @classmethod
+    def of(cls, lam: float, k: np.ndarray) -> Factor:
+        v = lam * k
+        v[np.diag_indices_from(v)] += 1.0
+        c = linalg.cholesky(v, lower=True, check_finite=False)
+        return cls(c, 2.0 * float(np.sum(np.log(np.diag(c)))))
+
+    def solve(self, b: np.ndarray) -> np.ndarray:
+        return linalg.cho_solve((self.chol, True), b, check_finite=False)
+
+
+def log_marginal_terms(logdet: float, quad: float, n: int, sigsq: float) -> float:
+    """log N(u; 0, σ²V) up to the constant −n/2 log 2π, from log det V and uᵀV⁻¹u."""
+    return -0.5 * logdet - 0.5 * n * math.log(sigsq) - 0.5 * quad / sigsq
+
+
+def log_marginal(factor: Factor, u: np.ndarray, sigsq: float) -> float:
+    return log_marginal_terms(factor.logdet, float(u @ factor.solve(u)), len(u), sigsq)
+
+
+def log_prior_lambda(lam: float, s: BkmrSettings) -> float:
+    return (s.lambda_shape - 1) * math.log(lam) - s.lambda_rate * lam if lam > 0 else -math.inf
+
+
+def log_prior_r(r: float, s: BkmrSettings) -> float:
+    """1/r ~ U(a, b): p(r) = r⁻² / (b − a) on (1/b, 1/a)."""
+    lo = 1.0 / s.r_b
+    hi = math.inf if s.r_a == 0 else 1.0 / s.r_a
+    return -2.0 * math.log(r) - math.log(s.r_b - s.r_a) if lo <= r <= hi else -math.inf
+
+
+def log_prior_delta(delta: np.ndarray, s: BkmrSettings) -> float:
+    """δ ~ Bernoulli(π), π ~ Beta(a, b) integrated out."""
+    k, m = int(delta.sum()), len(delta)
+    return special.betaln(s.a_pi + k, s.b_pi + m - k) - special.betaln(s.a_pi, s.b_pi)
+
+
+def gamma_proposal_logpdf(x: float, mean: float, sd: float) -> float:
+    shape, rate = (mean / sd) ** 2, mean / sd**2
+    return shape * math.log(rate) - special.gammaln(shape) + (shape - 1) * math.log(x) - rate * x
+
+
+def lambda_log_ratio(
+    lam: float, lam_star: float, f: Factor, f_star: Factor, u: np.ndarray, sigsq: float, s: BkmrSettings
+) -> float:
+    """log of the MH acceptance ratio for λ → λ* (gamma proposal, mean = current, sd = jump)."""
+    lik = 0.0 if s.prior_only else log_marginal(f_star, u, sigsq) - log_marginal(f, u, sigsq)
+    return lik + lambda_prior_proposal_ratio(lam, lam_star, s)
+
+
+def lambda_prior_proposal_ratio(lam: float, lam_star: float, s: BkmrSettings) -> float:
+    """The λ ratio's prior and proposal terms (what the sampler adds to its likelihood ratio)."""
+    return (
+        log_prior_lambda(lam_star, s)
+        - log_prior_lambda(lam, s)
+        + gamma_proposal_logpdf(lam, lam_star, s.lambda_jump)
+        - gamma_proposal_logpdf(lam_star, lam, s.lambda_jump)
+    )
+
+
+def beta_conditional(x: np.ndarray, target: np.ndarray, factor: Factor, sigsq: float):
+    """Mean and covariance of β | y*, λ, r with h integrated out (flat prior)."""
+    w = linalg.solve_triangular(factor.chol, np.column_stack([x, target]), lower=True)
+    mean, root = gls_moments(w)
+    return mean, sigsq * linalg.cho_solve((root, True), np.eye(len(mean)))
+
+
+def gls_moments(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """From W = L⁻¹[X y*] (L the Cholesky factor of V): the GLS estimate (XᵀV⁻¹X)⁻¹XᵀV⁻¹y* and
+    the lower Cholesky factor of XᵀV⁻¹X = WₓᵀWₓ, whose inverse times σ² is β's covariance."""
+    wx, wy = w[:, :-1], w[:, -1]
+    root = linalg.cholesky(wx.T @ wx, lower=True)
+    return linalg.cho_solve((root, True), wx.T @ wy), root
+
+
+def truncated_normal(
+    mean: np.ndarray, sd: np.ndarray, positive: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """N(mean, sd²) truncated to (0, ∞) where ``positive`` else (−∞, 0] (bkmr's y* given h)."""
+    mean = np.asarray(mean, dtype=float)
+    return fast.truncated_normals(
+        mean,
+        np.broadcast_to(np.asarray(sd, dtype=float), mean.shape).copy(),
+        np.asarray(positive, dtype=bool),
+        int(rng.integers(2**31)),
+    )
+
+
+def tmvn_sweep(
+    ystar: np.ndarray, mean: np.ndarray, precision: np.ndarray, positive: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """One Gibbs sweep over the n coordinates of N(mean, precision⁻¹) truncated by sign
+    (bkmr's ``rtmvnorm(..., H = Vinv, algorithm = "gibbs")`` from the previous y*)."""
+    y = np.array(ystar, dtype=float)
+    g = blas.dsymv(1.0, precision, y - mean, lower=1)  # reads the lower triangle only
+    fast.tmvn_sweep(
+        y,
+        np.asarray(mean, dtype=float),
+        precision,
+        g,
+        np.asarray(positive, dtype=bool),
+        int(rng.integers(2**31)),
+    )
+    return y
+
+
+def _support(s: BkmrSettings) -> tuple[float, float]:
+    return 1.0 / s.r_b, (math.inf if s.r_a == 0 else 1.0 / s.r_a)
+
+
+def refine_r(current: float, s: BkmrSettings, rng: np.random.Generator) -> tuple[float, float]:
+    """bkmr's refine proposal for r_m under the "invunif" prior: a normal random walk (sd
+    ``r_jump``) truncated to the prior's support (1/r_b, 1/r_a). Returns the proposal and
+    log q(r | r*) − log q(r* | r), which is not 0: the truncation's mass differs at r and r*."""
+    lo, hi = _support(s)
+    sd = s.r_jump
+    a, b = (lo - current) / sd, (hi - current) / sd
+    # inverse CDF inside [a, b], from whichever tail keeps the digits
+    if a > 0:
+        pa, pb = special.ndtr(-a), special.ndtr(-b)
+        prop = current - sd * special.ndtri(pb + rng.random() * (pa - pb))
+    else:
+        pa, pb = special.ndtr(a), special.ndtr(b)
+        prop = current + sd * special.ndtri(pa + rng.random() * (pb - pa))
+    prop = min(max(prop, lo), hi)
+    return prop, _log_mass(current, s) - _log_mass(prop, s)
+
+
+def _log_mass(centre: float, s: BkmrSettings) -> float:
+    """log P(lo < N(centre, r_jump²) < hi), the normalising constant of the refine proposal."""
+    lo, hi = _support(s)
+    sd = s.r_jump
+    return float(np.log(special.ndtr((hi - centre) / sd) - special.ndtr((lo - centre) / sd)))
+
+
+def propose_r_delta(r: np.ndarray, delta: np.ndarray, s: BkmrSettings, rng: np.random.Generator):
+    """bkmr's ``rdelta.comp.update`` proposal. Returns (r*, δ*, log prior ratio + log
+    proposal ratio, move) with move 1 = switch, 2 = refine."""
+    m = len(r)
+    all_off = not delta.any()
+    move = 1 if all_off else int(rng.integers(1, 3))
+    r_star, delta_star = r.copy(), delta.copy()
+    if move == 1:  # switch one δ_m; r_m drawn from its prior when switched on
+        comp = int(rng.integers(m))
+        delta_star[comp] = 1 - delta[comp]
+        r_star[comp] = 1.0 / rng.uniform(s.r_a, s.r_b) if delta_star[comp] else 0.0
+        move_prob = 1.0 if all_off else 0.5
+        move_prob_star = 1.0 if not delta_star.any() else 0.5
+        # prior(r*)/q(r*) = 1 when r is drawn from its prior: only δ's prior and the move
+        # probabilities remain
+        log_ratio = (
+            log_prior_delta(delta_star, s)
+            - log_prior_delta(delta, s)
+            + math.log(move_prob_star)
+            - math.log(move_prob)
+        )
+        return r_star, delta_star, log_ratio, 1
+    active = np.flatnonzero(delta)
+    comp = int(active[rng.integers(len(active))])
+    r_star[comp], log_q = refine_r(r[comp], s, rng)
+    return r_star, delta_star, log_prior_r(r_star[comp], s) - log_prior_r(r[comp], s) + log_q, 2

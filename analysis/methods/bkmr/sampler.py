@@ -1,0 +1,361 @@
+"""One BKMR Markov chain, in bkmr's order of updates (``kmbayes``).
+
+Each iteration: y* (probit), β, σ² (Gaussian), λ, every r_m (without variable selection) or
+one (r, δ) move (with it), then h (``est_h``). Row 0 of every trace holds the starting
+values, as bkmr's chain does, so "the first half is burn-in" selects the same rows.
+
+Linear algebra: the lower triangles of K and of the Cholesky factor of V = I + λK live in
+Fortran-ordered buffers that LAPACK works on in place; a proposal is factorised into spare
+buffers and swapped in when accepted, so no matrix is factorised twice and nothing is
+copied per iteration. V⁻¹ (for the y* sweep) is recomputed only when V has changed.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import statsmodels.api as sm
+from scipy import linalg
+from scipy.linalg import blas, lapack
+
+from analysis.methods.bkmr import fast
+from analysis.methods.bkmr.model import (
+    BkmrSettings,
+    State,
+    gls_moments,
+    lambda_prior_proposal_ratio,
+    log_marginal_terms,
+    log_prior_r,
+    propose_r_delta,
+    refine_r,
+    tmvn_sweep,
+    truncated_normal,
+)
+from nhanes_bone.core.errors import InputError
+
+
+class BkmrError(InputError):
+    """A BKMR fit that cannot go on, with what was wrong."""
+
+
+@dataclass
+class Chain:
+    """The trace of one chain (row 0 = starting values) and what it needs for summaries."""
+
+    beta: np.ndarray
+    lam: np.ndarray
+    r: np.ndarray
+    delta: np.ndarray
+    sigsq: np.ndarray
+    loglik: np.ndarray
+    accept_lambda: np.ndarray  # per iteration: 1 accepted, 0 rejected
+    accept_r: np.ndarray  # (iterations, m): refine steps (no varsel) or the (r, δ) move in column 0
+    move: np.ndarray  # varsel: 1 switch, 2 refine (0 in row 0 / without varsel)
+    ystar_mean: np.ndarray  # post-burn-in mean of y* (probit) or y: bkmr's "approx" ycont
+    start: dict
+    seed: list[int] | int
+    seconds: float
+    thin_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    ystar_draws: np.ndarray | None = None  # y* at thin_rows (probit)
+
+    @property
+    def iterations(self) -> int:
+        return len(self.lam)
+
+
+def bkmr_start(y: np.ndarray, z: np.ndarray, x: np.ndarray, family: str) -> State:
+    """bkmr's starting values: r = 1, δ = 1, λ = 10; β = the covariates' coefficients of
+    lm(y ~ Z + X) (Gaussian, with σ² its residual variance) or of the probit
+    glm(y ~ Z + X) (binomial, y* = ±½); 0 where that fit fails."""
+    n, m = z.shape
+    design = np.column_stack([np.ones(n), z, x])
+    beta = np.zeros(x.shape[1])
+    sigsq = 1.0
+    if family == "gaussian":
+        coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+        beta = coef[1 + m :]
+        resid = y - design @ coef
+        sigsq = float(resid @ resid / max(n - np.linalg.matrix_rank(design), 1))
+        ystar = y.astype(float).copy()
+    else:
+        try:
+            with warnings.catch_warnings():  # bkmr's glm warns and goes on too
+                warnings.simplefilter("ignore")
+                res = sm.GLM(y, design, family=sm.families.Binomial(sm.families.links.Probit())).fit()
+                if not np.all(np.isfinite(res.params)):
+                    raise ValueError("probit start did not converge")
+            beta = np.asarray(res.params)[1 + m :]
+        except Exception:  # bkmr: try(glm(...)); on failure β = 0
+            pass
+        ystar = np.where(y > 0, 0.5, -0.5)
+    return State(beta=beta, lam=10.0, r=np.ones(m), delta=np.ones(m), sigsq=sigsq, ystar=ystar, h=np.ones(n))
+
+
+class _Linalg:
+    """K and the Cholesky factor of V = I + λK for the current state, and spare buffers."""
+
+    def __init__(self, z: np.ndarray, r: np.ndarray, lam: float):
+        n = len(z)
+        self.z = np.ascontiguousarray(z, dtype=float)
+        self.k = np.zeros((n, n), order="F")
+        self.chol = np.zeros((n, n), order="F")
+        self.k_spare = np.zeros((n, n), order="F")
+        self.chol_spare = np.zeros((n, n), order="F")
+        self.prec = np.zeros((n, n), order="F")
+        self.prec_current = False
+        self.h_buf: np.ndarray | None = None
+        fast.fill_kernel_and_v(self.z, r, lam, self.k, self.chol)
+        self.logdet = self.factor(None, lam, self.chol)
+
+    @staticmethod
+    def factor(k: np.ndarray | None, lam: float, out: np.ndarray) -> float:
+        """Cholesky of I + λK into ``out`` (lower triangle; already holding V when ``k`` is
+        None); returns log det V."""
+        if k is not None:
+            fast.fill_v(k, lam, 1.0, out)
+        _, info = lapack.dpotrf(out, lower=1, clean=0, overwrite_a=1)
+        if info != 0:
+            raise BkmrError(f"V = I + λK is not positive definite (λ = {lam:g}; LAPACK dpotrf info {info})")
+        return 2.0 * float(np.sum(np.log(np.diagonal(out))))
+
+    def propose_lambda(self, lam: float) -> float:
+        return self.factor(self.k, lam, self.chol_spare)
+
+    def propose_r(self, r: np.ndarray, lam: float) -> float:
+        fast.fill_kernel_and_v(self.z, r, lam, self.k_spare, self.chol_spare)
+        return self.factor(None, lam, self.chol_spare)
+
+    def accept(self, logdet: float, new_kernel: bool) -> None:
+        self.chol, self.chol_spare = self.chol_spare, self.chol
+        if new_kernel:
+            self.k, self.k_spare = self.k_spare, self.k
+        self.logdet = logdet
+        self.prec_current = False
+
+    def quad(self, u: np.ndarray, spare: bool = False) -> float:
+        """uᵀV⁻¹u through one triangular solve."""
+        w, info = lapack.dtrtrs(self.chol_spare if spare else self.chol, u, lower=1)
+        return float(w @ w)
+
+    def half_solve(self, b: np.ndarray) -> np.ndarray:
+        """L⁻¹b, so that bᵀV⁻¹b = ‖L⁻¹b‖²."""
+        return lapack.dtrtrs(self.chol, b, lower=1)[0]
+
+    def solve(self, b: np.ndarray) -> np.ndarray:
+        return lapack.dpotrs(self.chol, b, lower=1)[0]
+
+    def precision(self) -> np.ndarray:
+        if not self.prec_current:
+            self.prec[...] = self.chol
+            _, info = lapack.dpotri(self.prec, lower=1, overwrite_c=1)
+            if info != 0:
+                raise BkmrError(f"V could not be inverted (LAPACK dpotri info {info})")
+            self.prec_current = True
+        return self.prec
+
+    def draw_h(self, lam: float, sigsq: float, u: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """h | u ~ N(λKV⁻¹u, σ²(λK − λKV⁻¹λK)) by Matheron's rule: h = h₀ + λKV⁻¹(u − h₀ − e)
+        with h₀ ~ N(0, σ²λK), e ~ N(0, σ²I): one factorisation of λK, no explicit inverse."""
+        n = len(u)
+        if self.h_buf is None:
+            self.h_buf = np.zeros((n, n), order="F")
+        fast.fill_v(self.k, lam, 1e-9 * (1.0 + lam), self.h_buf)  # jitter: K is often near-singular
+        _, info = lapack.dpotrf(self.h_buf, lower=1, clean=0, overwrite_a=1)
+        sd = math.sqrt(sigsq)
+        if info == 0:
+            h0 = sd * blas.dtrmv(self.h_buf, rng.standard_normal(n), lower=1)
+        else:  # a symmetric square root instead
+            lk = lam * (np.tril(self.k) + np.tril(self.k, -1).T)
+            w, q = np.linalg.eigh(lk)
+            h0 = sd * (q * np.sqrt(np.clip(w, 0, None))) @ rng.standard_normal(n)
+        e = sd * rng.standard_normal(n)
+        return h0 + lam * blas.dsymv(1.0, self.k, self.solve(u - h0 - e), lower=1)
+
+
+def draw_beta(x: np.ndarray, target: np.ndarray, la: _Linalg, sigsq: float, rng) -> np.ndarray:
+    """β | y*, λ, r ~ N((XᵀV⁻¹X)⁻¹XᵀV⁻¹y*, σ²(XᵀV⁻¹X)⁻¹), h integrated out (bkmr's beta.update)."""
+    mean, ca = gls_moments(la.half_solve(np.column_stack([x, target])))
+    # cov = σ² A⁻¹ = σ² L⁻ᵀL⁻¹: a draw is mean + σ L⁻ᵀ e
+    return mean + math.sqrt(sigsq) * linalg.solve_triangular(
+        ca, rng.standard_normal(len(mean)), lower=True, trans="T"
+    )
+
+
+def _metropolis(
+    st: State,
+    la: _Linalg,
+    u: np.ndarray,
+    quad: float | None,
+    r_star: np.ndarray,
+    delta_star: np.ndarray,
+    log_extra: float,
+    s: BkmrSettings,
+    rng: np.random.Generator,
+) -> tuple[bool, float | None]:
+    """bkmr's MHstep for a new (r, δ): log ratio = Δ log-likelihood + ``log_extra`` (prior and
+    proposal terms); on acceptance the state and the factor are swapped in. Returns whether
+    it was accepted and uᵀV⁻¹u under the state now current."""
+    if not np.isfinite(log_extra):
+        return False, quad
+    log_ratio = log_extra
+    quad_star = None
+    if not s.prior_only:
+        assert quad is not None  # computed whenever the likelihood is
+        logdet = la.propose_r(r_star, st.lam)
+        quad_star = la.quad(u, spare=True)
+        log_ratio += log_marginal_terms(logdet, quad_star, len(u), st.sigsq) - log_marginal_terms(
+            la.logdet, quad, len(u), st.sigsq
+        )
+    if math.log(rng.random()) > log_ratio:
+        return False, quad
+    st.r, st.delta = r_star, np.array(delta_star, dtype=float)
+    if not s.prior_only:
+        la.accept(logdet, new_kernel=True)
+    return True, quad_star
+
+
+def run_chain(
+    y: np.ndarray,
+    z: np.ndarray,
+    x: np.ndarray,
+    settings: BkmrSettings,
+    seed: int,
+    start: State | None = None,
+) -> Chain:
+    """One chain of ``settings.iterations`` rows (row 0 = start); the same seed gives the same chain."""
+    t0 = time.perf_counter()
+    s = settings
+    rng = np.random.default_rng(seed)
+    y = np.asarray(y, dtype=float)
+    z = np.asarray(z, dtype=float)
+    x = np.asarray(x, dtype=float)
+    n, m = z.shape
+    probit = s.family == "binomial"
+    positive = y > 0
+    st = start if start is not None else bkmr_start(y, z, x, s.family)
+    st = State(
+        np.array(st.beta, dtype=float),
+        float(st.lam),
+        np.array(st.r, dtype=float),
+        np.array(st.delta, dtype=float),
+        1.0 if probit else float(st.sigsq),
+        np.array(st.ystar, dtype=float),
+        np.ones(n) if st.h is None else np.array(st.h, dtype=float),
+    )
+    if s.varsel:
+        st.r = np.where(st.delta == 1, st.r, 0.0)
+    else:
+        st.delta = np.ones(m)
+    start_record = {
+        "lambda": st.lam,
+        "r": st.r.tolist(),
+        "delta": st.delta.tolist(),
+        "beta": st.beta.tolist(),
+        "sigsq": st.sigsq,
+    }
+    la = _Linalg(z, st.r, st.lam)
+    it = s.iterations
+    trace = {
+        "beta": np.empty((it, x.shape[1])),
+        "lam": np.empty(it),
+        "r": np.empty((it, m)),
+        "delta": np.empty((it, m)),
+        "sigsq": np.empty(it),
+        "loglik": np.empty(it),
+        "acc_l": np.zeros(it),
+        "acc_r": np.zeros((it, m)),
+        "move": np.zeros(it, dtype=int),
+    }
+    burn = it // 2
+    thin_rows = np.arange(burn, it, s.thin)
+    ystar_draws = np.empty((len(thin_rows), n)) if probit else None
+    ystar_sum = np.zeros(n)
+    next_thin = 0
+
+    def record(t: int, u: np.ndarray, target: np.ndarray, quad: float | None) -> None:
+        nonlocal ystar_sum, next_thin
+        trace["beta"][t], trace["lam"][t], trace["r"][t], trace["delta"][t] = st.beta, st.lam, st.r, st.delta
+        trace["sigsq"][t] = st.sigsq
+        trace["loglik"][t] = 0.0 if quad is None else log_marginal_terms(la.logdet, quad, n, st.sigsq)
+        if t >= burn:
+            ystar_sum += target
+            if next_thin < len(thin_rows) and thin_rows[next_thin] == t:
+                if ystar_draws is not None:
+                    ystar_draws[next_thin] = target
+                next_thin += 1
+
+    target = st.ystar if probit else y
+    u = target - x @ st.beta
+    record(0, u, target, None if s.prior_only else la.quad(u))
+    for t in range(1, it):
+        # y* (probit), from the previous β (and h)
+        if probit and not s.prior_only:
+            if s.est_h:
+                st.ystar = truncated_normal(st.h + x @ st.beta, np.ones(n), positive, rng)
+            else:
+                st.ystar = tmvn_sweep(st.ystar, x @ st.beta, la.precision(), positive, rng)
+        target = st.ystar if probit else y
+        # β, with σ² of the previous iteration (bkmr's order)
+        if x.shape[1] and not s.prior_only:
+            st.beta = draw_beta(x, target, la, st.sigsq, rng)
+        u = target - x @ st.beta
+        quad = None if s.prior_only else la.quad(u)
+        # σ² (Gaussian)
+        if s.family == "gaussian" and quad is not None:
+            st.sigsq = 1.0 / rng.gamma(s.a_sigsq + n / 2, 1.0 / (s.b_sigsq + quad / 2))
+        # λ
+        if s.update_lambda:
+            shape, rate = (st.lam / s.lambda_jump) ** 2, st.lam / s.lambda_jump**2
+            lam_star = rng.gamma(shape, 1.0 / rate)
+            if lam_star > 0:
+                log_ratio = lambda_prior_proposal_ratio(st.lam, lam_star, s)
+                if quad is not None:
+                    logdet = la.propose_lambda(lam_star)
+                    quad_star = la.quad(u, spare=True)
+                    log_ratio += log_marginal_terms(logdet, quad_star, n, st.sigsq) - log_marginal_terms(
+                        la.logdet, quad, n, st.sigsq
+                    )
+                if math.log(rng.random()) <= log_ratio:
+                    st.lam = lam_star
+                    trace["acc_l"][t] = 1
+                    if not s.prior_only:
+                        la.accept(logdet, new_kernel=False)
+                        quad = quad_star
+        # r: every r_m in turn (no variable selection, bkmr's rmethod "varying"), or one
+        # (r, δ) switch-or-refine move (variable selection)
+        if s.varsel:
+            r_star, delta_star, log_extra, trace["move"][t] = propose_r_delta(st.r, st.delta, s, rng)
+            accepted, quad = _metropolis(st, la, u, quad, r_star, delta_star, log_extra, s, rng)
+            trace["acc_r"][t, 0] = accepted
+        elif s.r_method == "varying":
+            for comp in range(m):
+                r_star = st.r.copy()
+                r_star[comp], log_q = refine_r(st.r[comp], s, rng)
+                log_extra = log_prior_r(r_star[comp], s) - log_prior_r(st.r[comp], s) + log_q
+                accepted, quad = _metropolis(st, la, u, quad, r_star, st.delta, log_extra, s, rng)
+                trace["acc_r"][t, comp] = accepted
+        # h (est_h), given everything else
+        if s.est_h and not s.prior_only:
+            st.h = la.draw_h(st.lam, st.sigsq, u, rng)
+        record(t, u, target, quad)
+    return Chain(
+        beta=trace["beta"],
+        lam=trace["lam"],
+        r=trace["r"],
+        delta=trace["delta"],
+        sigsq=trace["sigsq"],
+        loglik=trace["loglik"],
+        accept_lambda=trace["acc_l"],
+        accept_r=trace["acc_r"],
+        move=trace["move"],
+        ystar_mean=ystar_sum / (it - burn),
+        start=start_record,
+        seed=seed,
+        seconds=time.perf_counter() - t0,
+        thin_rows=thin_rows,
+        ystar_draws=ystar_draws,
+    )

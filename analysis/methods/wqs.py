@@ -1,0 +1,414 @@
+"""Weighted quantile sum (WQS) regression, after R's gWQS 3.x (``gwqs``).
+
+The steps, as gWQS does them:
+1. score each mixture component into q quantiles on the full data: R type-7 quantiles at
+   0, 1/q, …, 1, duplicates dropped, outer bounds opened to ±∞, right-closed bins, scores
+   0…q−1 (``gwqs_rank``);
+2. split rows into training and validation (``validation`` is the validation share);
+3. for each of b bootstrap samples of the training rows, minimise the GLM deviance over
+   (β, p) with weights w = p²/Σp² (R's BFGS without gradient; ``b1_constr`` uses |β₁|
+   with the chosen sign inside the objective), then refit the GLM with the index
+   Σ w_j q_j to get β₁, its SE, statistic and p;
+4. average the weights over converged fits whose β₁ has the chosen sign, each weighted by
+   signal(statistic): 1 (``one``), |t| (``abst``) or t² (``t2``, gWQS 3.x's default);
+5. fit the GLM with the final index on the validation rows.
+
+Initial values are gWQS's: the GLM of the outcome on the covariates (all rows), β₁ = ±1e-4,
+p_j = √(1/k). With an explicit split and explicit bootstrap samples the fit depends on
+nothing random, which is how a gWQS run is replayed.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import optimize, stats
+
+from analysis.methods.frames import model_matrix
+from analysis.methods.optim_bfgs import vmmin
+from nhanes_bone.core.errors import InputError
+
+# gWQS 3.0.5's averaging weights: one, |t|, t² (the default), t³ and exp(|t|) − 1
+SIGNALS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "one": lambda t: np.ones_like(t),
+    "abst": np.abs,
+    "t2": np.square,
+    "t3": lambda t: t**3,
+    "expt": lambda t: np.exp(np.abs(t)) - 1,
+}
+
+
+class WqsError(InputError):
+    """A WQS fit that cannot go on, with what to do about it."""
+
+
+def r_quantile(x: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """R's ``quantile(x, probs, type = 7)``."""
+    return np.quantile(np.asarray(x, dtype=float), probs, method="linear")
+
+
+def quantile_scores(mixture: pd.DataFrame, q: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """gWQS's ``gwqs_rank``: scores 0…q−1 per component, and the cut-points used."""
+    scores = np.empty(mixture.shape, dtype=float)
+    cuts = {}
+    for j, name in enumerate(mixture.columns):
+        x = mixture[name].to_numpy(dtype=float)
+        qi = np.unique(r_quantile(x, np.linspace(0, 1, q + 1)))  # R's unique() keeps order; these are sorted
+        if len(qi) == 1:
+            qi = np.array([-np.inf, qi[0]])
+        else:
+            qi = qi.copy()
+            qi[0], qi[-1] = -np.inf, np.inf
+        # cut(x, qi, right = TRUE) - 1: the bin (qi[k], qi[k+1]] gets score k
+        scores[:, j] = np.searchsorted(qi, x, side="left") - 1
+        cuts[name] = qi
+    return scores, cuts
+
+
+@dataclass
+class GlmSummary:
+    coef: np.ndarray
+    se: np.ndarray
+    stat: np.ndarray
+    p: np.ndarray
+    names: list[str]
+
+
+def _glm(
+    y: np.ndarray, x: np.ndarray, names: list[str], family: str, weights: np.ndarray | None = None
+) -> GlmSummary:
+    fam = sm.families.Binomial() if family == "binomial" else sm.families.Gaussian()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = sm.GLM(y, x, family=fam, var_weights=weights).fit(tol=1e-10, maxiter=100)
+    se = fit.bse
+    stat = fit.params / se
+    p = 2 * (stats.t.sf(np.abs(stat), fit.df_resid) if family == "gaussian" else stats.norm.sf(np.abs(stat)))
+    return GlmSummary(fit.params, se, stat, p, names)
+
+
+EPS = np.finfo(float).eps
+
+
+def _logit_inverse(eta: np.ndarray) -> np.ndarray:
+    """R's ``binomial()$linkinv``: exp(η) clamped to [ε, 1/ε] beyond |η| > 30."""
+    tmp = np.exp(np.clip(eta, -30.0, 30.0))
+    tmp = np.where(eta < -30.0, EPS, np.where(eta > 30.0, 1.0 / EPS, tmp))
+    return tmp / (1.0 + tmp)
+
+
+def _deviance(family: str, y: np.ndarray, eta: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Σ dev.resids over rows (axis 0); ``eta`` may hold one column per parameter vector."""
+    if eta.ndim == 2:
+        y, w = y[:, None], w[:, None]
+    if family == "gaussian":
+        return np.sum(w * (y - eta) ** 2, axis=0)
+    mu = _logit_inverse(eta)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        term = np.where(y > 0, y * np.log(y / mu), 0.0) + np.where(
+            y < 1, (1 - y) * np.log((1 - y) / (1 - mu)), 0.0
+        )
+    return np.sum(2 * w * term, axis=0)
+
+
+@dataclass
+class Problem:
+    """Everything a bootstrap fit needs (picklable for worker processes)."""
+
+    y: np.ndarray
+    covariates: np.ndarray  # model matrix without the wqs column: intercept first
+    scores: np.ndarray
+    weights: np.ndarray
+    family: str
+    positive: bool
+    b_constrained: bool
+    parameterisation: str  # "squared" (gWQS 3.x) | "constrained" (gWQS 1.x/2.x)
+    initial: np.ndarray  # [intercept, wqs, covariates..., p_1..p_k]
+    maxit: int = 2000
+    reltol: float = 1e-9
+
+
+def _design(cov: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """Model matrix in gWQS's column order: intercept, wqs, the covariates."""
+    return np.column_stack([cov[:, :1], index, cov[:, 1:]])
+
+
+def _one_bootstrap(problem: Problem, rows: np.ndarray) -> dict:
+    y, cov, q, wt = problem.y[rows], problem.covariates[rows], problem.scores[rows], problem.weights[rows]
+    kx = cov.shape[1] + 1
+    sign = 1.0 if problem.positive else -1.0
+
+    def objective_batch(pars: np.ndarray) -> np.ndarray:
+        """The deviance of each row of ``pars`` (one matrix product for all of them)."""
+        b1 = pars[:, 1]
+        if problem.b_constrained:
+            b1 = sign * np.abs(b1)
+        w = pars[:, kx:] ** 2
+        w = w / w.sum(axis=1, keepdims=True)
+        covariate_beta = np.column_stack([pars[:, :1], pars[:, 2:kx]])
+        eta = cov @ covariate_beta.T + (q @ w.T) * b1
+        return _deviance(problem.family, y, eta, wt)
+
+    def objective(par: np.ndarray) -> float:
+        return float(objective_batch(par[None, :])[0])
+
+    if problem.parameterisation == "squared":
+        result = vmmin(
+            objective, problem.initial, maxit=problem.maxit, reltol=problem.reltol, batch=objective_batch
+        )
+        p = result.par[kx:]
+        weights = p**2 / np.sum(p**2)
+        convergence = result.convergence
+    else:  # weights in [0, 1] summing to 1, optimised directly (gWQS 1.x/2.x)
+        k = q.shape[1]
+
+        def direct(par: np.ndarray) -> float:
+            beta, w = par[:kx], par[kx:]
+            return float(_deviance(problem.family, y, _design(cov, q @ w) @ beta, wt))
+
+        start = np.r_[problem.initial[:kx], np.full(k, 1.0 / k)]
+        bounds: list[tuple[float | None, float | None]] = [(None, None)] * kx + [(0.0, 1.0)] * k
+        if problem.b_constrained:
+            bounds[1] = (0.0, None) if problem.positive else (None, 0.0)
+        res = optimize.minimize(
+            direct,
+            start,
+            method="SLSQP",
+            bounds=bounds,
+            constraints=[{"type": "eq", "fun": lambda par: np.sum(par[kx:]) - 1.0}],
+            options={"maxiter": problem.maxit, "ftol": 1e-10},
+        )
+        weights = np.clip(res.x[kx:], 0, None)
+        weights = weights / weights.sum()
+        convergence = 0 if res.success else 1
+    names = ["(Intercept)", "wqs"] + [f"x{i}" for i in range(1, cov.shape[1])]
+    fit = _glm(y, _design(cov, q @ weights), names, problem.family, wt)
+    return {
+        "weights": weights,
+        "b1": fit.coef[1],
+        "se": fit.se[1],
+        "stat": fit.stat[1],
+        "p": fit.p[1],
+        "convergence": convergence,
+    }
+
+
+def _run_chunk(args: tuple[Problem, list[np.ndarray]]) -> list[dict]:
+    problem, samples = args
+    return [_one_bootstrap(problem, rows) for rows in samples]
+
+
+@dataclass
+class WqsResult:
+    weights: pd.Series
+    bootstrap: pd.DataFrame
+    final: pd.DataFrame  # coefficients of the validation-set GLM
+    index: pd.Series  # the WQS index of every row
+    validation: np.ndarray
+    cutpoints: dict[str, np.ndarray]
+    direction: str
+    family: str
+
+    @property
+    def mixture_effect(self) -> pd.Series:
+        return self.final.set_index("term").loc["wqs"]
+
+
+def average_weights(boot: pd.DataFrame, components: list[str], positive: bool, signal: str) -> pd.Series:
+    """Step 4: the weights of converged fits with β₁ of the chosen sign, weighted by signal(stat)."""
+    keep = ((boot.b1 > 0) if positive else (boot.b1 < 0)) & (boot.convergence == 0)
+    if not keep.any():
+        direction = "positive" if positive else "negative"
+        raise WqsError(
+            f"no bootstrap fit has a {direction} mixture coefficient (b1), so no {direction} weights can be "
+            f"averaged; constrain the coefficient's sign with --b-constrained (b1_constr = TRUE in gWQS)"
+        )
+    s = SIGNALS[signal](boot.loc[keep, "stat"].to_numpy())
+    return pd.Series(boot.loc[keep, components].to_numpy().T @ s / s.sum(), index=components)
+
+
+def replay_rows(
+    ids: pd.Series,
+    split: pd.DataFrame | None = None,
+    bootstrap: pd.DataFrame | None = None,
+    names: tuple[str, str] = ("the split", "the bootstrap samples"),
+) -> tuple[np.ndarray | None, list[np.ndarray] | None]:
+    """Rows of another run: ``split`` has columns id, validation (TRUE/FALSE); ``bootstrap`` has
+    boot, draw, id (the id drawn at position ``draw`` of bootstrap ``boot``); ``names`` say
+    where they came from, for the errors. Returns the validation mask and, per bootstrap,
+    the row positions in draw order."""
+    for table, columns, name in (
+        (split, ("id", "validation"), names[0]),
+        (bootstrap, ("boot", "draw", "id"), names[1]),
+    ):
+        if table is not None and not set(columns) <= set(table.columns):
+            raise WqsError(
+                f"{name}: expected columns {', '.join(columns)}, found {', '.join(map(str, table.columns))}"
+            )
+    validation_rows = bootstrap_rows = None
+    if split is not None:
+        flags = dict(zip(split["id"], split["validation"].astype(str).str.upper() == "TRUE", strict=True))
+        missing = [i for i in ids if i not in flags]
+        if missing:
+            raise WqsError(f"{names[0]}: no validation flag for id(s) {missing[:5]}")
+        validation_rows = ids.map(flags).to_numpy(dtype=bool)
+    if bootstrap is not None:
+        position = {value: k for k, value in enumerate(ids)}
+        unknown = set(bootstrap["id"]) - set(position)
+        if unknown:
+            raise WqsError(f"{names[1]}: id(s) not in the data: {sorted(unknown)[:5]}")
+        ordered = bootstrap.sort_values(["boot", "draw"])
+        bootstrap_rows = [g["id"].map(position).to_numpy() for _, g in ordered.groupby("boot")]
+    return validation_rows, bootstrap_rows
+
+
+def fit_wqs(
+    data: pd.DataFrame,
+    outcome: str,
+    mixture: list[str],
+    covariates: list[str] | None = None,
+    *,
+    family: str = "binomial",
+    q: int = 4,
+    validation: float = 0.6,
+    b: int = 100,
+    direction: str = "positive",
+    signal: str = "t2",
+    b_constrained: bool = False,
+    parameterisation: str = "squared",
+    seed: int | None = None,
+    validation_rows: np.ndarray | None = None,
+    bootstrap_rows: list[np.ndarray] | None = None,
+    weights: np.ndarray | None = None,
+    n_jobs: int | None = None,
+) -> WqsResult:
+    """Fit WQS. ``validation_rows`` (bool per row) and ``bootstrap_rows`` (row positions, all in
+    the training rows, one array per bootstrap, in draw order) replay another run exactly.
+    Rows with a missing value in any model column are dropped first (as gWQS's na.omit)."""
+    covariates = covariates or []
+    if family not in ("binomial", "gaussian"):
+        raise WqsError(f"family must be binomial or gaussian, got {family!r}")
+    if signal not in SIGNALS:
+        raise WqsError(f"signal must be one of {sorted(SIGNALS)}, got {signal!r}")
+    if direction not in ("positive", "negative"):
+        raise WqsError(f"direction must be positive or negative, got {direction!r}")
+    missing = [c for c in [outcome, *mixture, *covariates] if c not in data.columns]
+    if missing:
+        raise WqsError(f"column(s) {', '.join(missing)} not in the data")
+    frame = data[[outcome, *mixture, *covariates]].dropna()
+    n = len(frame)
+    y = frame[outcome].to_numpy(dtype=float)
+    scores, cuts = quantile_scores(frame[mixture], q)
+    cov, cov_names = model_matrix(frame, covariates)
+    wt = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    rng = np.random.default_rng(seed)
+    if validation_rows is None:
+        validation_rows = np.zeros(n, dtype=bool)
+        if validation > 0:
+            validation_rows[rng.choice(n, round(n * validation), replace=False)] = True
+    validation_rows = np.asarray(validation_rows, dtype=bool)
+    train = np.flatnonzero(~validation_rows)
+    valid = np.flatnonzero(validation_rows) if validation_rows.any() else train
+    if bootstrap_rows is None:
+        bootstrap_rows = (
+            [train] if b == 1 else [train[rng.integers(0, len(train), len(train))] for _ in range(b)]
+        )
+    elif any(validation_rows[np.asarray(rows, dtype=int)].any() for rows in bootstrap_rows):
+        raise WqsError(
+            "a bootstrap sample draws a validation row: bootstrap samples come from the training rows"
+        )
+    # initial values: the GLM on the covariates (the wqs column is 0, so aliased), all rows
+    start_fit = _glm(y, cov, cov_names, family, wt)
+    positive = direction == "positive"
+    k = len(mixture)
+    initial = np.r_[
+        start_fit.coef[0], 1e-4 if positive else -1e-4, start_fit.coef[1:], np.full(k, np.sqrt(1.0 / k))
+    ]
+    problem = Problem(y, cov, scores, wt, family, positive, b_constrained, parameterisation, initial)
+    samples = [np.asarray(rows, dtype=int) for rows in bootstrap_rows]
+    workers = max(1, min(n_jobs or os.cpu_count() or 1, len(samples)))
+    fits: list
+    if workers == 1:
+        fits = _run_chunk((problem, samples))
+    else:
+        chunks = [(problem, samples[i::workers]) for i in range(workers)]
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            parts = list(pool.map(_run_chunk, chunks))
+        fits = [None] * len(samples)
+        for i, part in enumerate(parts):
+            fits[i::workers] = part
+    boot = pd.DataFrame([f["weights"] for f in fits], columns=mixture)
+    for key in ("b1", "se", "stat", "p", "convergence"):
+        boot[key] = [f[key] for f in fits]
+    boot.insert(0, "boot", np.arange(1, len(fits) + 1))
+    mean_weights = average_weights(boot, mixture, positive, signal)
+    index = scores @ mean_weights.to_numpy()
+    final = _glm(
+        y[valid], _design(cov[valid], index[valid]), ["(Intercept)", "wqs", *cov_names[1:]], family, wt[valid]
+    )
+    z = stats.norm.ppf(0.975)
+    table = pd.DataFrame(
+        {
+            "term": final.names,
+            "estimate": final.coef,
+            "std_error": final.se,
+            "statistic": final.stat,
+            "p_value": final.p,
+            "ci_low": final.coef - z * final.se,
+            "ci_high": final.coef + z * final.se,
+        }
+    )
+    if family == "binomial":
+        table["odds_ratio"] = np.exp(table.estimate)
+        table["or_ci_low"] = np.exp(table.ci_low)
+        table["or_ci_high"] = np.exp(table.ci_high)
+    return WqsResult(
+        mean_weights,
+        boot,
+        table,
+        pd.Series(index, index=frame.index),
+        validation_rows,
+        cuts,
+        direction,
+        family,
+    )
+
+
+def write_result(
+    result: WqsResult, out: Path, *, direction: str, family: str, q: int, signal: str, b_constrained: bool
+) -> dict:
+    """weights.csv, bootstrap.csv, final_model.csv and summary.json in ``out`` (what
+    ``nhanes-bone wqs`` writes); returns the summary."""
+    import json
+
+    out.mkdir(parents=True, exist_ok=True)
+    result.weights.rename("weight").rename_axis("component").reset_index().to_csv(
+        out / "weights.csv", index=False
+    )
+    result.bootstrap.to_csv(out / "bootstrap.csv", index=False)
+    result.final.to_csv(out / "final_model.csv", index=False)
+    effect = result.mixture_effect
+    summary = {
+        "direction": direction,
+        "family": family,
+        "q": q,
+        "b": len(result.bootstrap),
+        "signal": signal,
+        "b_constrained": b_constrained,
+        "n_validation": int(result.validation.sum()),
+        "weights": result.weights.to_dict(),
+        "wqs": {k: float(v) for k, v in effect.items()},
+        "bootstraps_with_chosen_sign": int(
+            ((result.bootstrap.b1 > 0) if direction == "positive" else (result.bootstrap.b1 < 0)).sum()
+        ),
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    return summary

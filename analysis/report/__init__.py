@@ -1,0 +1,1 @@
+"""The outputs people read: the self-contained HTML report, its figures, and the table writers."""

@@ -1,0 +1,295 @@
+"""The report's figures (matplotlib, Agg): each saved as a print-resolution PNG and
+returned as a data URI so that the HTML report needs no other file."""
+
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from analysis.methods.bkmr.plots import bkmr_traces  # noqa: E402, F401  (the report draws it too)
+
+DPI = 300
+SYNTHETIC_MARK = "SYNTHETIC DATA — not findings"
+
+
+def save(fig, folder: Path, name: str, synthetic: bool) -> str:
+    """Write ``folder/name.png`` at 300 dpi and return it as an embeddable data URI."""
+    if synthetic:
+        fig.text(0.99, 0.01, SYNTHETIC_MARK, ha="right", va="bottom", fontsize=8, color="#b00020")
+    folder.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
+    plt.close(fig)
+    data = buffer.getvalue()
+    (folder / f"{name}.png").write_bytes(data)
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+
+
+def flow_diagram(flow: pd.DataFrame, paper_n: int | None, paper_op: int | None, title: str):
+    """Boxes for the steps, arrows between them, exclusions to the side."""
+    steps = flow.sort_values("step_order").to_dict("records")
+    fig, ax = plt.subplots(figsize=(8, 1.35 * len(steps) + 0.8))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, len(steps) * 1.35 + 0.5)
+    ax.axis("off")
+    for i, step in enumerate(steps):
+        y = (len(steps) - i) * 1.35 - 0.4
+        label = step["step"].replace("_", " ")
+        text = f"{label}\nn = {step['n_remaining']:,}  (osteoporosis {step['n_osteoporosis']:,})"
+        ax.text(
+            3.5,
+            y,
+            text,
+            ha="center",
+            va="center",
+            fontsize=9,
+            bbox={"boxstyle": "round,pad=0.4", "fc": "#eef3fb", "ec": "#3559a8"},
+        )
+        if i:
+            ax.annotate(
+                "",
+                xy=(3.5, y + 0.38),
+                xytext=(3.5, y + 0.97),
+                arrowprops={"arrowstyle": "->", "color": "#3559a8"},
+            )
+            if step["n_excluded"]:
+                ax.text(
+                    7.6,
+                    y + 0.67,
+                    f"excluded {step['n_excluded']:,}",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    bbox={"boxstyle": "round,pad=0.3", "fc": "#fdf0ef", "ec": "#b23b2e"},
+                )
+                ax.annotate(
+                    "",
+                    xy=(6.6, y + 0.67),
+                    xytext=(3.5, y + 0.67),
+                    arrowprops={"arrowstyle": "->", "color": "#b23b2e"},
+                )
+    if paper_n is not None:
+        ax.text(
+            3.5,
+            0.1,
+            f"Peng et al. 2025: n = {paper_n:,}, osteoporosis {paper_op:,}",
+            ha="center",
+            fontsize=9,
+            style="italic",
+            color="#444",
+        )
+    ax.set_title(title, fontsize=11)
+    return fig
+
+
+def forest(table2: pd.DataFrame, paper: dict | None):
+    """Table 2, Model 3: Q2-Q4 odds ratios per metal, ours (both weightings) and the paper's."""
+    rows = table2[(table2.model == "model_3") & table2.term.isin(["Q2", "Q3", "Q4"])]
+    metals = list(dict.fromkeys(rows.metal))
+    fig, ax = plt.subplots(figsize=(7.5, 0.55 * 3 * len(metals) + 1))
+    labels, y = [], 0
+    styles = {
+        "unweighted": ("o", "#3559a8", -0.15),
+        "design": ("s", "#2a8a5c", 0.0),
+        "paper": ("D", "#b23b2e", 0.15),
+    }
+    for metal in metals:
+        for q in ("Q2", "Q3", "Q4"):
+            for weighting in ("unweighted", "design"):
+                r = rows[(rows.metal == metal) & (rows.term == q) & (rows.weighting == weighting)]
+                if len(r) and np.isfinite(r.odds_ratio.iloc[0]):
+                    m, c, dy = styles[weighting]
+                    ax.errorbar(
+                        r.odds_ratio.iloc[0],
+                        y + dy,
+                        xerr=[
+                            [r.odds_ratio.iloc[0] - r.or_ci_low.iloc[0]],
+                            [r.or_ci_high.iloc[0] - r.odds_ratio.iloc[0]],
+                        ],
+                        fmt=m,
+                        color=c,
+                        ms=4,
+                        capsize=2,
+                        lw=1,
+                    )
+            ref = (paper or {}).get(metal, {}).get("model_3", {}).get(q)
+            if ref:
+                m, c, dy = styles["paper"]
+                ax.errorbar(
+                    ref[0],
+                    y + dy,
+                    xerr=[[ref[0] - ref[1]], [ref[2] - ref[0]]],
+                    fmt=m,
+                    color=c,
+                    ms=4,
+                    capsize=2,
+                    lw=1,
+                )
+            labels.append((y, f"{metal} {q}"))
+            y -= 1
+        y -= 0.5
+    ax.axvline(1, color="#888", lw=0.8, ls="--")
+    ax.set_xscale("log")
+    ticks = [0.1, 0.2, 0.5, 1, 2, 5, 10]
+    lo, hi = ax.get_xlim()
+    ax.set_xticks([t for t in ticks if lo <= t <= hi], [f"{t:g}" for t in ticks if lo <= t <= hi])
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_yticks([p for p, _ in labels], [t for _, t in labels], fontsize=8)
+    ax.set_xlabel("odds ratio vs Q1 (Model 3), log scale")
+    handles = [plt.Line2D([], [], marker=m, color=c, ls="", label=k) for k, (m, c, _) in styles.items()]
+    ax.legend(handles=handles, fontsize=8, loc="lower right")
+    ax.set_title("Table 2 as a forest plot", fontsize=11)
+    return fig
+
+
+def distributions(cohort: pd.DataFrame):
+    """ln blood metals and T-scores by osteoporosis status."""
+    metals = [
+        "blood_lead_ug_dl",
+        "blood_cadmium_ug_l",
+        "blood_mercury_ug_l",
+        "blood_selenium_ug_l",
+        "blood_manganese_ug_l",
+    ]
+    scores = ["total_femur_tscore", "femoral_neck_tscore", "lumbar_spine_tscore", "lowest_tscore"]
+    fig, axes = plt.subplots(2, 5, figsize=(13, 6))
+    op = cohort.has_osteoporosis.astype(bool)
+    for ax, col in zip(axes[0], metals, strict=True):
+        ax.boxplot(
+            [np.log(cohort.loc[~op, col]), np.log(cohort.loc[op, col])],
+            tick_labels=["no OP", "OP"],
+            widths=0.6,
+        )
+        ax.set_title("ln " + col.replace("blood_", "").split("_")[0], fontsize=9)
+    for ax, col in zip(axes[1], scores, strict=False):
+        ax.boxplot(
+            [cohort.loc[~op, col].dropna(), cohort.loc[op, col].dropna()],
+            tick_labels=["no OP", "OP"],
+            widths=0.6,
+        )
+        ax.axhline(-2.5, color="#b23b2e", lw=0.8, ls="--")
+        ax.set_title(col.replace("_", " "), fontsize=9)
+    axes[1][4].axis("off")
+    fig.suptitle("Blood metals and T-scores by osteoporosis status", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def hemoglobin_effects(regression: pd.DataFrame, paper: dict | None):
+    """Study 2: β for hemoglobin (g/cm² per g/dL) by site and sex, with the IMOS values."""
+    rows = regression[
+        (regression.model == "model_1")
+        & regression.outcome.isin(["total_femur", "femoral_neck", "lumbar_spine"])
+    ]
+    fig, ax = plt.subplots(figsize=(7.5, 4))
+    y, ticks = 0, []
+    for sex in ("male", "female"):
+        for site in ("total_femur", "femoral_neck", "lumbar_spine"):
+            for dy, weighting, color in ((-0.15, "unweighted", "#3559a8"), (0.05, "design", "#2a8a5c")):
+                r = rows[(rows.sex == sex) & (rows.outcome == site) & (rows.weighting == weighting)]
+                if len(r):
+                    r = r.iloc[0]
+                    ax.errorbar(
+                        r.estimate,
+                        y + dy,
+                        xerr=[[r.estimate - r.ci_low], [r.ci_high - r.estimate]],
+                        fmt="o",
+                        color=color,
+                        ms=4,
+                        capsize=2,
+                    )
+            ref = next(
+                (
+                    p
+                    for p in (paper or {}).get("linear", [])
+                    if p["sex"] == sex and p["site"] == site and p["beta"]
+                ),
+                None,
+            )
+            if ref:
+                ax.errorbar(
+                    ref["beta"],
+                    y + 0.25,
+                    xerr=[[ref["beta"] - ref["ci_low"]], [ref["ci_high"] - ref["beta"]]],
+                    fmt="D",
+                    color="#b23b2e",
+                    ms=4,
+                    capsize=2,
+                )
+            ticks.append((y, f"{sex} {site.replace('_', ' ')}"))
+            y -= 1
+    ax.axvline(0, color="#888", lw=0.8, ls="--")
+    ax.set_yticks([p for p, _ in ticks], [t for _, t in ticks], fontsize=8)
+    ax.set_xlabel("β: BMD (g/cm²) per g/dL hemoglobin, Model 1 (age, BMI)")
+    handles = [
+        plt.Line2D([], [], marker=m, color=c, ls="", label=k)
+        for k, m, c in (
+            ("unweighted", "o", "#3559a8"),
+            ("design", "o", "#2a8a5c"),
+            ("IMOS paper", "D", "#b23b2e"),
+        )
+    ]
+    ax.legend(handles=handles, fontsize=8)
+    ax.set_title("Study 2: hemoglobin and BMD", fontsize=11)
+    return fig
+
+
+def wqs_weights(weights: pd.DataFrame, models: pd.DataFrame):
+    """Figure 2: WQS weights in each direction, with the index's odds ratio."""
+    directions = list(dict.fromkeys(weights.direction))
+    fig, axes = plt.subplots(1, len(directions), figsize=(5 * len(directions), 3.6), sharex=True)
+    axes = np.atleast_1d(axes)
+    for ax, direction in zip(axes, directions, strict=True):
+        part = weights[weights.direction == direction].sort_values("weight")
+        ax.barh(part.metal, part.weight, color="#3559a8" if direction == "positive" else "#2a8a5c")
+        ax.axvline(1 / len(part), color="#b23b2e", lw=0.8, ls="--")
+        m = models[models.direction == direction].iloc[0]
+        constrained = " (sign constrained)" if m.b_constrained else ""
+        ax.set_title(
+            f"{direction}{constrained}: OR {m.odds_ratio:.2f} ({m.or_ci_low:.2f}-{m.or_ci_high:.2f})",
+            fontsize=9,
+        )
+        ax.set_xlabel("weight")
+    fig.suptitle("Figure 2: WQS weights (dashed: 1/5)", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def bkmr_univariate(univariate: pd.DataFrame):
+    """Figure 3A: h(metal) with the others at their medians, 95% bands (bkmr's centred curves)."""
+    metals = list(dict.fromkeys(univariate.metal))
+    fig, axes = plt.subplots(1, len(metals), figsize=(2.6 * len(metals), 2.8), sharey=True)
+    for ax, metal in zip(np.atleast_1d(axes), metals, strict=True):
+        part = univariate[univariate.metal == metal]
+        ax.fill_between(part.z, part.est - 1.96 * part.se, part.est + 1.96 * part.se, color="#c9d4ec")
+        ax.plot(part.z, part.est, color="#3559a8", lw=1.2)
+        ax.axhline(0, color="0.5", lw=0.6, ls=":")
+        ax.set_title(metal, fontsize=9)
+        ax.set_xlabel("ln metal (z-score)", fontsize=8)
+    np.atleast_1d(axes)[0].set_ylabel("h(z), probit scale")
+    fig.suptitle(
+        "Figure 3A: BKMR exposure-response, the other metals at their medians (95% bands)", fontsize=10
+    )
+    fig.tight_layout()
+    return fig
+
+
+def bkmr_overall(risk: pd.DataFrame):
+    """Figure 3B: h with all metals at a quantile minus h with all at their medians."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    ax.errorbar(risk["quantile"], risk.est, yerr=1.96 * risk.sd, fmt="o", color="#3559a8", capsize=2, ms=4)
+    ax.axhline(0, color="0.5", lw=0.6, ls=":")
+    ax.set_xlabel("quantile of every metal")
+    ax.set_ylabel("change in h vs medians")
+    ax.set_title("Figure 3B: BKMR overall mixture effect (95% intervals)", fontsize=10)
+    fig.tight_layout()
+    return fig

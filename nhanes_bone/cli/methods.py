@@ -1,0 +1,221 @@
+"""Methods on any CSV: svyglm, wqs, bkmr."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from nhanes_bone.cli.common import (
+    METHODS_PANEL,
+    CsvOpt,
+    Direction,
+    Family,
+    Signal,
+    Summaries,
+    app,
+    clear_errors,
+    comma_list,
+    console,
+    err,
+    read_csv_option,
+)
+from nhanes_bone.core.errors import InputError
+
+
+@app.command(rich_help_panel=METHODS_PANEL)
+def svyglm(
+    data: Annotated[
+        Path,
+        typer.Option(
+            exists=True, dir_okay=False, help="CSV file with the variables, weights, strata and PSUs."
+        ),
+    ],
+    formula: Annotated[str, typer.Option(help='R-style formula, e.g. "y ~ a + b + C(c)".')],
+    out: Annotated[Path, typer.Option(help="Where to write the JSON result.")],
+    family: Annotated[
+        Family, typer.Option(help="binomial (quasibinomial under a design) or gaussian.")
+    ] = Family.gaussian,
+    weights: Annotated[str | None, typer.Option(help="Sampling-weight column.")] = None,
+    strata: Annotated[str | None, typer.Option(help="Stratum column.")] = None,
+    psu: Annotated[str | None, typer.Option(help="PSU column (nested within strata).")] = None,
+) -> None:
+    """Design-based GLM as R's survey::svyglm (Taylor linearisation); the plain GLM without a design."""
+
+    from analysis.methods.survey import svyglm as fit_svyglm
+    from analysis.methods.survey import write_result
+
+    with clear_errors():
+        frame = read_csv_option(data)
+        result = fit_svyglm(formula, frame, family.value, weights, strata, psu)
+    write_result(result, out, formula, {"weights": weights, "strata": strata, "psu": psu})
+    table = result.table()
+    console.print(table.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
+    console.print(f"residual df {result.df_residual:g}; written to {out}")
+
+
+@app.command(rich_help_panel=METHODS_PANEL)
+def wqs(
+    data: CsvOpt,
+    outcome: Annotated[str, typer.Option(help="Outcome column (0/1 for binomial).")],
+    mixture: Annotated[str, typer.Option(help="Mixture columns, comma-separated.")],
+    out: Annotated[
+        Path, typer.Option(help="Folder for weights.csv, bootstrap.csv, final_model.csv, summary.json.")
+    ],
+    id_column: Annotated[
+        str | None, typer.Option(help="Row identifier, needed with --split/--bootstrap.")
+    ] = None,
+    covariates: Annotated[
+        str, typer.Option(help="Covariate columns, comma-separated (text columns become dummies).")
+    ] = "",
+    q: Annotated[int, typer.Option(help="Number of quantiles.")] = 4,
+    validation: Annotated[float, typer.Option(help="Share of rows held out for the final model.")] = 0.6,
+    b: Annotated[int, typer.Option(help="Number of bootstrap fits.")] = 100,
+    direction: Annotated[
+        Direction, typer.Option(help="The sign the mixture effect is fitted in.")
+    ] = Direction.positive,
+    signal: Annotated[
+        Signal, typer.Option(help="Averaging weight: t2 (gWQS 3.x default) | abst | one | t3 | expt.")
+    ] = Signal.t2,
+    b_constrained: Annotated[
+        bool,
+        typer.Option("--b-constrained/--no-b-constrained", help="Constrain the mixture coefficient's sign."),
+    ] = False,
+    family: Annotated[Family, typer.Option(help="binomial | gaussian.")] = Family.binomial,
+    seed: Annotated[int | None, typer.Option(help="Random seed for the split and the bootstraps.")] = None,
+    split: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="CSV id,validation (TRUE/FALSE): replay a split."),
+    ] = None,
+    bootstrap: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="CSV boot,draw,id: replay bootstrap samples."),
+    ] = None,
+    jobs: Annotated[int | None, typer.Option(help="Worker processes (default: all cores).")] = None,
+) -> None:
+    """Weighted quantile sum regression on any CSV (gWQS 3.x's algorithm; replayable)."""
+
+    from analysis.methods.wqs import fit_wqs, replay_rows
+
+    with clear_errors():
+        frame = read_csv_option(data)
+        if (split is not None or bootstrap is not None) and (
+            id_column is None or id_column not in frame.columns
+        ):
+            raise InputError("--split and --bootstrap need --id-column naming a column of the data")
+        validation_rows, bootstrap_rows = replay_rows(
+            frame[id_column] if id_column in frame.columns else frame.index.to_series(),
+            read_csv_option(split) if split is not None else None,
+            read_csv_option(bootstrap) if bootstrap is not None else None,
+            names=(str(split), str(bootstrap)),
+        )
+        result = fit_wqs(
+            frame,
+            outcome,
+            comma_list(mixture),
+            comma_list(covariates),
+            family=family.value,
+            q=q,
+            validation=validation,
+            b=b,
+            direction=direction.value,
+            signal=signal.value,
+            b_constrained=b_constrained,
+            seed=seed,
+            validation_rows=validation_rows,
+            bootstrap_rows=bootstrap_rows,
+            n_jobs=jobs,
+        )
+    from analysis.methods.wqs import write_result as write_wqs
+
+    write_wqs(
+        result,
+        out,
+        direction=direction.value,
+        family=family.value,
+        q=q,
+        signal=signal.value,
+        b_constrained=b_constrained,
+    )
+    effect = result.mixture_effect
+    console.print(result.weights.round(4).to_string())
+    console.print(
+        f"wqs: estimate {effect.estimate:.4f} (SE {effect.std_error:.4f}), p = {effect.p_value:.3g}; written to {out}"
+    )
+
+
+@app.command(rich_help_panel=METHODS_PANEL)
+def bkmr(
+    data: CsvOpt,
+    outcome: Annotated[str, typer.Option(help="Outcome column (0/1 for binomial).")],
+    exposures: Annotated[str, typer.Option(help="Exposure columns for h(), comma-separated.")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Folder for pips.csv, overall_risk.csv, univariate.csv, singvar.csv, beta.csv, diagnostics.json, trace.png, draws.csv.gz."
+        ),
+    ],
+    covariates: Annotated[
+        str,
+        typer.Option(
+            help="Covariates entering linearly, comma-separated (no intercept: h carries it, as in bkmr)."
+        ),
+    ] = "",
+    family: Annotated[str, typer.Option(help="binomial (probit) | gaussian.")] = "gaussian",
+    iter: Annotated[
+        int, typer.Option("--iter", help="Iterations per chain (the first half is burn-in).")
+    ] = 10000,
+    varsel: Annotated[
+        bool, typer.Option("--varsel/--no-varsel", help="Component-wise variable selection (PIPs).")
+    ] = True,
+    chains: Annotated[int, typer.Option(help="Chains, run in parallel processes.")] = 2,
+    seed: Annotated[int, typer.Option(help="Seed; chain c uses the stream [seed, c].")] = 1,
+    est_h: Annotated[
+        bool,
+        typer.Option(
+            "--est-h/--no-est-h",
+            help="Draw y* given a sampled h (bkmr's est.h = TRUE) instead of jointly with h integrated out.",
+        ),
+    ] = False,
+    log: Annotated[bool, typer.Option("--log/--no-log", help="Take ln of the exposures first.")] = False,
+    standardize: Annotated[
+        bool, typer.Option("--standardize/--no-standardize", help="z-score the exposures (after --log).")
+    ] = False,
+    method: Annotated[
+        Summaries, typer.Option(help="Summaries: approx (bkmr's default) | exact (over thinned draws).")
+    ] = Summaries.approx,
+    thin: Annotated[int, typer.Option(help="Keep every thin-th post-burn-in draw for --method exact.")] = 10,
+    jobs: Annotated[
+        int | None, typer.Option(help="Worker processes (default: one per chain, up to the cores).")
+    ] = None,
+) -> None:
+    """Bayesian kernel machine regression on any CSV (R bkmr 0.2.2's model, priors and sampler)."""
+    from analysis.methods.bkmr import BkmrSettings
+    from analysis.methods.bkmr.frame import fit_bkmr
+    from analysis.methods.bkmr.outputs import write_fit
+
+    with clear_errors():
+        settings = BkmrSettings(family=family, iterations=iter, varsel=varsel, est_h=est_h, thin=thin)
+        frame = read_csv_option(data)
+        fit = fit_bkmr(
+            frame,
+            outcome,
+            comma_list(exposures),
+            comma_list(covariates),
+            settings,
+            chains=chains,
+            seed=seed,
+            log=log,
+            standardize=standardize,
+            workers=jobs,
+        )
+        diagnostics = write_fit(fit, out, method.value)
+    rates = ", ".join(f"{c['iterations_per_second']}" for c in diagnostics["per_chain"])
+    console.print(fit.pips().round(3).to_string(index=False))
+    console.print(
+        f"{len(fit.chains)} chain(s) x {iter} iterations; iterations/s per chain: {rates}; written to {out}"
+    )
+    for w in diagnostics["warnings"]:
+        err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False, soft_wrap=True)
