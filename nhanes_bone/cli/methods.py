@@ -192,9 +192,7 @@ def bkmr(
     ] = None,
 ) -> None:
     """Bayesian kernel machine regression on any CSV (R bkmr 0.2.2's model, priors and sampler)."""
-    from analysis.methods.bkmr import BkmrSettings
-    from analysis.methods.bkmr.frame import fit_bkmr
-    from analysis.methods.bkmr.outputs import write_fit
+    from analysis.methods.bkmr import BkmrSettings, fit_bkmr, write_fit
 
     with clear_errors():
         settings = BkmrSettings(family=family, iterations=iter, varsel=varsel, est_h=est_h, thin=thin)

@@ -79,47 +79,14 @@ class State:
     h: np.ndarray | None = None
 
 
-class Kernel:
-    """Squared distances per exposure, so that K(r) = exp(−Σ r_m S_m) costs one pass."""
-
-    def __init__(self, z: np.ndarray):
-        self.z = z
-        self.sq = np.stack([(z[:, m, None] - z[None, :, m]) ** 2 for m in range(z.shape[1])])
-
-    def matrix(self, r: np.ndarray) -> np.ndarray:
-        return np.exp(-np.tensordot(r, self.sq, axes=1))
-
-
 def cross_kernel(a: np.ndarray, b: np.ndarray, r: np.ndarray) -> np.ndarray:
     d = ((a[:, None, :] - b[None, :, :]) ** 2) @ r
     return np.exp(-d)
 
 
-@dataclass
-class Factor:
-    """Cholesky of V = I + λK with its log-determinant."""
-
-    chol: np.ndarray
-    logdet: float
-
-    @classmethod
-    def of(cls, lam: float, k: np.ndarray) -> Factor:
-        v = lam * k
-        v[np.diag_indices_from(v)] += 1.0
-        c = linalg.cholesky(v, lower=True, check_finite=False)
-        return cls(c, 2.0 * float(np.sum(np.log(np.diag(c)))))
-
-    def solve(self, b: np.ndarray) -> np.ndarray:
-        return linalg.cho_solve((self.chol, True), b, check_finite=False)
-
-
 def log_marginal_terms(logdet: float, quad: float, n: int, sigsq: float) -> float:
     """log N(u; 0, σ²V) up to the constant −n/2 log 2π, from log det V and uᵀV⁻¹u."""
     return -0.5 * logdet - 0.5 * n * math.log(sigsq) - 0.5 * quad / sigsq
-
-
-def log_marginal(factor: Factor, u: np.ndarray, sigsq: float) -> float:
-    return log_marginal_terms(factor.logdet, float(u @ factor.solve(u)), len(u), sigsq)
 
 
 def log_prior_lambda(lam: float, s: BkmrSettings) -> float:
@@ -144,14 +111,6 @@ def gamma_proposal_logpdf(x: float, mean: float, sd: float) -> float:
     return shape * math.log(rate) - special.gammaln(shape) + (shape - 1) * math.log(x) - rate * x
 
 
-def lambda_log_ratio(
-    lam: float, lam_star: float, f: Factor, f_star: Factor, u: np.ndarray, sigsq: float, s: BkmrSettings
-) -> float:
-    """log of the MH acceptance ratio for λ → λ* (gamma proposal, mean = current, sd = jump)."""
-    lik = 0.0 if s.prior_only else log_marginal(f_star, u, sigsq) - log_marginal(f, u, sigsq)
-    return lik + lambda_prior_proposal_ratio(lam, lam_star, s)
-
-
 def lambda_prior_proposal_ratio(lam: float, lam_star: float, s: BkmrSettings) -> float:
     """The λ ratio's prior and proposal terms (what the sampler adds to its likelihood ratio)."""
     return (
@@ -160,13 +119,6 @@ def lambda_prior_proposal_ratio(lam: float, lam_star: float, s: BkmrSettings) ->
         + gamma_proposal_logpdf(lam, lam_star, s.lambda_jump)
         - gamma_proposal_logpdf(lam_star, lam, s.lambda_jump)
     )
-
-
-def beta_conditional(x: np.ndarray, target: np.ndarray, factor: Factor, sigsq: float):
-    """Mean and covariance of β | y*, λ, r with h integrated out (flat prior)."""
-    w = linalg.solve_triangular(factor.chol, np.column_stack([x, target]), lower=True)
-    mean, root = gls_moments(w)
-    return mean, sigsq * linalg.cho_solve((root, True), np.eye(len(mean)))
 
 
 def gls_moments(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -12,9 +12,7 @@ import json
 
 import pandas as pd
 
-from analysis.methods.bkmr import BkmrSettings
-from analysis.methods.bkmr.diagnostics import diagnose
-from analysis.methods.bkmr.frame import fit_bkmr
+from analysis.methods.bkmr import BkmrSettings, diagnose, fit_bkmr
 from analysis.methods.bkmr.outputs import draws_frame, summaries
 from analysis.studies.peng2025 import tables as study1
 
