@@ -48,3 +48,12 @@
 {% macro tscore(bmd, mean, sd, digits) -%}
     round(({{ bmd }} - {{ mean }}) / {{ sd }}, {{ digits }})
 {%- endmacro %}
+
+{#- The femur sites' reference mean and SD (one per site, the seed's is_default rows), as the
+    columns of a one-row select over seeds/tscore_reference. -#}
+{% macro femur_reference_columns() -%}
+        max(case when site = 'total_femur' and is_default then mean_g_cm2 end) as total_femur_mean,
+        max(case when site = 'total_femur' and is_default then sd_g_cm2 end) as total_femur_sd,
+        max(case when site = 'femoral_neck' and is_default then mean_g_cm2 end) as femoral_neck_mean,
+        max(case when site = 'femoral_neck' and is_default then sd_g_cm2 end) as femoral_neck_sd
+{%- endmacro %}

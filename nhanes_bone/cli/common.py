@@ -90,6 +90,20 @@ def clear_errors() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
+def progress_bar(label: str, width: int = 0):
+    """The one look of a progress bar: ``label`` description, bar, done/total, elapsed."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn(f"[bold]{label}[/] {{task.description{f':<{width}' if width else ''}}}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
 def comma_list(text: str | None) -> list[str]:
     """``"a, b,,c"`` → ``["a", "b", "c"]``: the one parser of comma-separated options."""
     return [part.strip() for part in (text or "").split(",") if part.strip()]

@@ -8,10 +8,9 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from nhanes_bone.cli.common import STUDIES_PANEL, WarehouseOpt, app, clear_errors, console, err
+from nhanes_bone.cli.common import STUDIES_PANEL, WarehouseOpt, app, clear_errors, console, err, progress_bar
 from nhanes_bone.core import settings
 
 
@@ -79,14 +78,7 @@ def reproduce(
 
     path = settings.warehouse_path(warehouse)
     with clear_errors():
-        with Progress(
-            TextColumn("[bold]reproduce[/] {task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as bar:
+        with progress_bar("reproduce") as bar:
             task = bar.add_task(f"{grid_size():,} definitions", total=None)
             tables = reproduction_tables(
                 path, lambda done, total: bar.update(task, completed=done, total=total)

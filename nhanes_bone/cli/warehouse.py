@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from nhanes_bone.cli.common import (
@@ -21,20 +20,14 @@ from nhanes_bone.cli.common import (
     console,
     err,
     parse_vars,
+    progress_bar,
 )
 from nhanes_bone.core import settings
 from nhanes_bone.core.errors import InputError
 
 
-def _ingest_progress() -> Progress:
-    return Progress(
-        TextColumn("[bold]ingest[/] {task.description:<10}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    )
+def _ingest_progress():
+    return progress_bar("ingest", width=10)
 
 
 def _print_ingest_report(report) -> None:

@@ -18,10 +18,7 @@ reference as (select * from {{ ref('tscore_reference') }}),
 
 ref as (
     select
-        max(case when site = 'total_femur' and is_default then mean_g_cm2 end) as total_femur_mean,
-        max(case when site = 'total_femur' and is_default then sd_g_cm2 end) as total_femur_sd,
-        max(case when site = 'femoral_neck' and is_default then mean_g_cm2 end) as femoral_neck_mean,
-        max(case when site = 'femoral_neck' and is_default then sd_g_cm2 end) as femoral_neck_sd,
+        {{ femur_reference_columns() }},
         max(case when reference_id = '{{ var("spine_reference") }}' then mean_g_cm2 end) as lumbar_spine_mean,
         max(case when reference_id = '{{ var("spine_reference") }}' then sd_g_cm2 end) as lumbar_spine_sd
     from reference

@@ -15,10 +15,7 @@ reference as (select * from {{ ref('tscore_reference') }}),
 
 ref as (
     select
-        max(case when site = 'total_femur' and is_default then mean_g_cm2 end) as total_femur_mean,
-        max(case when site = 'total_femur' and is_default then sd_g_cm2 end) as total_femur_sd,
-        max(case when site = 'femoral_neck' and is_default then mean_g_cm2 end) as femoral_neck_mean,
-        max(case when site = 'femoral_neck' and is_default then sd_g_cm2 end) as femoral_neck_sd
+        {{ femur_reference_columns() }}
         {%- for id in spine_ids %},
         max(case when reference_id = '{{ id }}' then mean_g_cm2 end) as "{{ id }}_mean",
         max(case when reference_id = '{{ id }}' then sd_g_cm2 end) as "{{ id }}_sd"
