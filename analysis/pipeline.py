@@ -18,7 +18,7 @@ import pandas as pd
 from analysis.report.outputs import label, write_csv, write_html, write_warehouse
 from analysis.studies.peng2025 import tables as study1
 from analysis.studies.peng2025.data import load, load_study2
-from analysis.studies.peng2025.reproduce import GRID
+from analysis.studies.peng2025.reproduce import GRID, reproduction_tables
 from analysis.studies.peng2025.wqs import WQS_COVARIATES, study1_wqs
 from ingest.build import dbt_build
 from nhanes_bone.core.errors import InputError
@@ -51,7 +51,7 @@ def analyze(
     if len(cohort) < 20:
         raise InputError(
             f"{warehouse}: marts.metals_op_cohort has {len(cohort)} rows, too few to fit Tables 1-4 "
-            "(on the offline genuine files the DXA scans are missing; see marts.metals_op_inclusion_flow)"
+            "(marts.metals_op_inclusion_flow shows where participants leave, e.g. for want of a file)"
         )
     data = study1.StudyData.build(cohort, design)
     tables = {"table1": study1.table1(data.cohort)}
@@ -75,8 +75,6 @@ def analyze(
         narrative = study2.narrative(tables["study2_comparison"])
     else:
         narrative = None
-    from analysis.studies.peng2025.reproduce import reproduction_tables
-
     tables.update(reproduction_tables(warehouse))
     if with_sensitivity:
         tables["sensitivity"] = sensitivity(warehouse)
