@@ -148,3 +148,31 @@ def test_missing_values_are_left_out_as_r_does(data, r):
     with_missing.loc[with_missing.index[4::7], "x1"] = np.nan  # R: seq(5, n, by = 7)
     fit = svyglm("y_bin ~ x1 + x2 + grp", with_missing, "binomial", "weight", "stratum", "psu")
     _check(fit, r["binomial_with_missing_x1"])
+
+
+def test_svyglm_keeps_every_complete_row_of_the_formulas_own_variables(tmp_path):
+    """Issue 16's case: `y ~ x1` with an unrelated column `x` (a substring of the term x1) and a
+    column `b` named like the string 'b' inside the formula, both missing in 30% of rows; the
+    fit uses all 600 rows (before: about 420)."""
+    from typer.testing import CliRunner
+
+    from nhanes_bone.cli import app
+
+    rng = np.random.default_rng(16)
+    n = 600
+    frame = pd.DataFrame({"y": rng.normal(size=n), "x1": rng.normal(size=n), "g": rng.choice(["a", "b"], n)})
+    frame["x"] = np.where(rng.random(n) < 0.3, np.nan, 1.0)
+    frame["b"] = np.where(rng.random(n) < 0.3, np.nan, 1.0)
+    path = tmp_path / "d.csv"
+    frame.to_csv(path, index=False)
+    assert svyglm("y ~ x1", frame).n == n
+    assert svyglm("y ~ x1 + C(g, Treatment('b'))", frame).n == n
+    out = tmp_path / "r.json"
+    result = CliRunner().invoke(
+        app, ["svyglm", "--data", str(path), "--formula", "y ~ x1", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["n"] == n
+    # a formula variable that is missing still drops its rows
+    frame.loc[:99, "x1"] = np.nan
+    assert svyglm("y ~ x1", frame).n == n - 100

@@ -256,20 +256,26 @@ def svyglm(
 
 
 def _complete_rows(formula: str, data: pd.DataFrame) -> np.ndarray:
-    """Rows with every variable of the formula present."""
+    """Rows with every variable of the formula present.
+
+    The variables are the names each of the formula's factors evaluates (patsy evaluates a
+    factor's code as Python), read from its syntax tree: a column whose name is only a part of
+    a term (``x`` in ``y ~ x1``) or of a string in it is not one of them.
+    """
+    import ast
+
     import patsy
 
     try:
         desc = patsy.ModelDesc.from_formula(formula)
     except patsy.PatsyError as exc:
         raise SurveyError(f"formula {formula!r}: {exc}") from exc
-    names = {
-        v
-        for term in desc.lhs_termlist + desc.rhs_termlist
-        for factor in term.factors
-        for v in data.columns
-        if v in factor.name()
-    }
+    columns = set(map(str, data.columns))
+    names = set()
+    for term in desc.lhs_termlist + desc.rhs_termlist:
+        for factor in term.factors:
+            tree = ast.parse(factor.code.strip(), mode="eval")
+            names |= {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)} & columns
     return data[sorted(names)].notna().all(axis=1).to_numpy() if names else np.ones(len(data), dtype=bool)
 
 
