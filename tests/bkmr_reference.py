@@ -4,7 +4,6 @@ import them."""
 
 from __future__ import annotations
 
-import math  # noqa: F401
 from dataclasses import dataclass
 
 import numpy as np

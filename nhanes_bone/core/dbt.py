@@ -56,12 +56,12 @@ def _printed_error(lines: list[str]) -> str:
     """The error block dbt printed after "Encountered an error:", in one line."""
     for i, line in enumerate(lines):
         if "Encountered an error" in line:
-            block = [strip_ansi(x).strip() for x in lines[i + 1 : i + 8]]
+            block = [_strip_ansi(x).strip() for x in lines[i + 1 : i + 8]]
             return " ".join(x for x in block if x and not x.startswith(">"))
     return ""
 
 
-def strip_ansi(text: str) -> str:
+def _strip_ansi(text: str) -> str:
     import re
 
     return re.sub(r"\x1b\[[0-9;]*m", "", text)
