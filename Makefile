@@ -21,7 +21,7 @@ CLI   := $(BIN)/nhanes-bone
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install warehouse demo synth ingest fetch dq analysis reproduce report test lint format bench docs docs-serve clean
+.PHONY: help install warehouse demo synth ingest fetch dq analysis reproduce report test test-faults lint format bench docs docs-serve clean
 
 help: ## Show this help
 	@echo "nhanes-bone: NHANES bone-health warehouse (DuckDB + dbt)"
@@ -74,6 +74,9 @@ report: $(STAMP) ## Render reports/<run>/report.html from WAREHOUSE (seconds; re
 test: $(STAMP) ## Run the test suite (unit, integration on real and synthetic data)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+test-faults: $(STAMP) ## The fault-injection suite: builds killed at 25 points, two at once, a full disk, a damaged file (minutes)
+	$(BIN)/python -m pytest -m faults $(PYTEST_ARGS)
+
 lint: $(STAMP) ## ruff lint and format check, the import-linter layer contracts, mypy on core/ and methods/
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -84,10 +87,12 @@ format: $(STAMP) ## ruff format and autofix
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(STAMP) ## Benchmarks: ingest throughput, synthetic generation, WQS wall time, BKMR iterations/s, reproduction search (prints figures)
+bench: $(STAMP) ## Benchmarks: ingest throughput, synthetic generation, WQS and qgcomp wall time, BKMR iterations/s, reproduction search (prints figures)
 	$(BIN)/python tests/benchmarks/bench_ingest.py
+	$(BIN)/python tests/benchmarks/bench_build.py
 	$(BIN)/python tests/benchmarks/bench_synth.py
 	$(BIN)/python tests/benchmarks/bench_wqs.py
+	$(BIN)/python tests/benchmarks/bench_qgcomp.py
 	$(BIN)/python tests/benchmarks/bench_bkmr.py
 	$(BIN)/python tests/benchmarks/bench_reproduce.py
 

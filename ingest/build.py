@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from nhanes_bone.core.dbt import run_dbt
-from nhanes_bone.core.warehouse import atomic_rebuild, connect_read_only
+from nhanes_bone.core.warehouse import atomic_rebuild, connect_read_only, fault_point
 
 
 def holds_synthetic_data(warehouse: Path) -> bool:
@@ -49,20 +49,27 @@ def build_warehouse(
     ingest_step: Callable[[Path], object] | None = None,
     after: Callable[[Path], None] | None = None,
     dbt_args: tuple[str, ...] = ("build",),
+    *,
+    fresh: bool = False,
+    wait: bool = False,
 ) -> dict:
     """Ingest ``data_dir`` and dbt-build into ``warehouse`` atomically; returns the vars used.
 
     ``ingest_step(work)`` replaces the plain ingest (the CLI's shows progress); ``after(work)``
-    runs on the finished copy before it is swapped in.
+    runs on the finished copy before it is swapped in. ``fresh``: build from the raw files
+    alone, not from a copy of the warehouse (which may be damaged); ``wait``: wait for another
+    build of the same warehouse to finish instead of stopping.
     """
     from ingest.load import ingest
 
-    with atomic_rebuild(warehouse) as work:
+    with atomic_rebuild(warehouse, fresh=fresh, wait=wait) as work:
         if ingest_step is None:
             ingest(data_dir, warehouse, build_into=work)
         else:
             ingest_step(work)
+        fault_point("ingested")
         used = dbt_build(work, dbt_vars, dbt_args)
+        fault_point("transformed")
         if after is not None:
             after(work)
     return used

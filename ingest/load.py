@@ -20,7 +20,7 @@ import pandas as pd
 from ingest.discover import SYNTHETIC_LABEL_PREFIX, Found, find_files, synthetic_marker
 from ingest.xpt import XptFile, read_xpt, sha256_of
 from nhanes_bone.core.catalog import load_catalog, load_columns
-from nhanes_bone.core.warehouse import atomic_rebuild, connect_read_only, connect_writer
+from nhanes_bone.core.warehouse import atomic_rebuild, connect_read_only, connect_writer, fault_point
 
 FILES_DDL = """
 create table if not exists raw._files (
@@ -246,6 +246,7 @@ def ingest(
                     )
                 )
                 del x
+                fault_point(f"loaded-{i + 1}")
             if progress:
                 progress("", len(plan), len(plan))
             for table in _write_placeholders(con, set(found)):

@@ -64,18 +64,42 @@ def _check_layout(path: Path, raw: bytes, row_length: int) -> None:
             )
 
 
+def _changed(was: str, now: str) -> str:
+    return (
+        f"the file changed while it was being ingested (sha256 {was[:12]}… when the build chose it, "
+        f"{now[:12]}… now); nothing was loaded from it. Build again once the file is complete"
+    )
+
+
 def read_xpt(path: Path, entry: CatalogEntry, sha256: str | None = None) -> XptFile:
     """Read and validate ``path`` as the catalogued table ``entry``.
 
-    ``sha256`` may be passed when the caller already hashed the file.
+    ``sha256``: the digest the caller found when it chose the file. The bytes read must still
+    have it — a file replaced between discovery and load (a download finishing, a sync tool) is
+    refused rather than loaded under the other file's provenance.
     """
+    before = path.stat()
     raw = path.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    if sha256 is not None and digest != sha256:
+        raise IngestError(path, _changed(sha256, digest))
     if not raw.startswith(LIBRARY_HEADER):
         raise IngestError(path, "not a SAS transport (XPT v5) file: the library header record is missing")
     try:
         frame, meta = pyreadstat.read_xport(str(path))
     except Exception as exc:  # pyreadstat raises its own ReadstatError, and others on garbage
         raise IngestError(path, f"not a readable SAS transport (XPT) file ({exc})") from exc
+    after = path.stat()
+    if (after.st_ino, after.st_size, after.st_mtime_ns) != (
+        before.st_ino,
+        before.st_size,
+        before.st_mtime_ns,
+    ):
+        raise IngestError(
+            path,
+            "the file changed while it was being read (its size, time or inode differ before and "
+            "after); nothing was loaded from it. Build again once the file is complete",
+        )
     widths = getattr(meta, "variable_storage_width", {}) or {}
     _check_layout(path, raw, sum(int(widths.get(c, 8)) for c in meta.column_names))
 
@@ -117,6 +141,6 @@ def read_xpt(path: Path, entry: CatalogEntry, sha256: str | None = None) -> XptF
         sas_table_name=meta.table_name,
         sas_file_label=meta.file_label,
         sas_created_at=meta.creation_time,
-        sha256=sha256 or hashlib.sha256(raw).hexdigest(),
+        sha256=digest,
         size=len(raw),
     )

@@ -5,7 +5,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import http.server
+import socket
+import struct
 import threading
+import time
 
 import pytest
 from helpers import demo_frame, write_xpt
@@ -23,13 +26,27 @@ def payload(tmp_path_factory) -> bytes:
 
 @pytest.fixture(scope="module")
 def server(payload):
-    """Serves CDC's layout: DEMO_H fine, BMX_H 404, BPQ_H a truncated body, DIQ_H wrong bytes."""
+    """Serves CDC's layout: DEMO_H fine, BMX_H 404, BPQ_H a truncated body, DIQ_H wrong bytes,
+    CBC_H a server that stalls before answering, RHQ_H a connection reset in mid-body."""
     requests: list[str] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 (http.server's name)
             requests.append(self.path)
             name = self.path.rsplit("/", 1)[-1]
+            if name == "CBC_H.xpt":
+                time.sleep(1.5)  # longer than the client's timeout
+                return
+            if name == "RHQ_H.xpt":
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload[: len(payload) // 2])
+                self.wfile.flush()
+                # SO_LINGER 0: close with a TCP reset instead of a clean end of stream
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.connection.close()
+                return
             if name == "DEMO_H.xpt":
                 body, length = payload, len(payload)
             elif name == "BPQ_H.xpt":
@@ -93,6 +110,26 @@ def test_truncated_body_is_retried_then_discarded(server, payload, tmp_path):
     before = len(requests)
     with pytest.raises(FetchError, match="BPQ_H: gave up after 2 attempts"):
         fetch_one(entry("BPQ_H", payload), tmp_path, base_url=base, retries=2, backoff=0)
+    assert len(requests) == before + 2
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_server_that_stalls_times_out_and_is_retried(server, payload, tmp_path):
+    base, requests = server
+    before = len(requests)
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="CBC_H: gave up after 2 attempts: .*timed out"):
+        fetch_one(entry("CBC_H", payload), tmp_path, base_url=base, retries=2, timeout=0.3, backoff=0)
+    assert time.monotonic() - started < 1.4  # the timeout, not the server, ended each attempt
+    assert len(requests) == before + 2
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_connection_reset_mid_body_is_retried_then_discarded(server, payload, tmp_path):
+    base, requests = server
+    before = len(requests)
+    with pytest.raises(FetchError, match="RHQ_H: gave up after 2 attempts: .*Connection reset"):
+        fetch_one(entry("RHQ_H", payload), tmp_path, base_url=base, retries=2, backoff=0)
     assert len(requests) == before + 2
     assert not list(tmp_path.iterdir())
 

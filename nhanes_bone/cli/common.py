@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -26,6 +27,19 @@ app = typer.Typer(
 )
 console = Console()
 err = Console(stderr=True)
+
+
+class _NoticeHandler(logging.Handler):
+    """The project's log records of level WARNING and up (a leftover of a killed build removed,
+    …) as one yellow line each on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        err.print(f"[yellow]note:[/] {record.getMessage()}", highlight=False, soft_wrap=True)
+
+
+_notices = logging.getLogger("nhanes_bone")
+if not any(isinstance(h, _NoticeHandler) for h in _notices.handlers):
+    _notices.addHandler(_NoticeHandler(logging.WARNING))
 
 WAREHOUSE_PANEL = "Warehouse: build, check, explore"
 STUDIES_PANEL = "Studies: Peng et al. 2025 and IMOS on NHANES"
@@ -50,6 +64,14 @@ CsvOpt = Annotated[
 ]
 
 
+OutcomeOpt = Annotated[str, typer.Option(help="Outcome column (0/1 for binomial).")]
+MixtureOpt = Annotated[str, typer.Option(help="Mixture exposures, comma-separated.")]
+CovariatesOpt = Annotated[
+    str, typer.Option(help="Covariate columns, comma-separated (text columns become dummies).")
+]
+QuantilesOpt = Annotated[int, typer.Option(help="Number of quantiles.")]
+
+
 class Family(StrEnum):
     binomial = "binomial"
     gaussian = "gaussian"
@@ -66,6 +88,11 @@ class Signal(StrEnum):
     one = "one"
     t3 = "t3"
     expt = "expt"
+
+
+class SplitRule(StrEnum):
+    bernoulli = "bernoulli"
+    fixed = "fixed"
 
 
 class Summaries(StrEnum):

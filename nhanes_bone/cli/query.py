@@ -7,14 +7,17 @@ open the warehouse for writing.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import jinja2
 import pandas as pd
 
 from nhanes_bone.core.errors import InputError
 from nhanes_bone.core.settings import DBT_PROJECT_DIR
-from nhanes_bone.core.warehouse import connect_read_only
+from nhanes_bone.core.warehouse import connect_read_only, damaged, is_damage
 
 LAYERS = {"staging": "staging", "intermediate": "intermediate", "marts": "marts"}
 
@@ -44,22 +47,33 @@ def analysis_sql(name: str, project: Path = DBT_PROJECT_DIR) -> str:
     return render(path.read_text(), project)
 
 
-def run_query(warehouse: Path, sql: str) -> pd.DataFrame:
+@contextlib.contextmanager
+def _read_only(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection whose SQL errors are one line: the query's fault, or a damaged
+    file (DuckDB finds a bad block only when a query reads it)."""
     con = connect_read_only(warehouse)
     try:
-        return con.execute(sql).df()
+        yield con
+    except duckdb.Error as exc:
+        if is_damage(exc):
+            raise damaged(warehouse, exc) from exc
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise InputError(f"the query failed on {warehouse}: {first}") from exc
     finally:
         con.close()
+
+
+def run_query(warehouse: Path, sql: str) -> pd.DataFrame:
+    with _read_only(warehouse) as con:
+        return con.execute(sql).df()
 
 
 def render_result(warehouse: Path, sql: str, fmt: str, width: int) -> str:
     """The result as text: DuckDB's own box rendering (``table``, fitted to ``width``), or CSV,
     JSON (records) or a Markdown table."""
-    import contextlib
     import io
 
-    con = connect_read_only(warehouse)
-    try:
+    with _read_only(warehouse) as con:
         relation = con.sql(sql)
         if relation is None:
             raise InputError("the SQL returned no result set (only queries are allowed read-only)")
@@ -69,8 +83,6 @@ def render_result(warehouse: Path, sql: str, fmt: str, width: int) -> str:
                 relation.show(max_width=width, max_rows=200)
             return buffer.getvalue().rstrip("\n")
         frame = relation.df()
-    finally:
-        con.close()
     if fmt == "csv":
         return frame.to_csv(index=False).rstrip("\n")
     if fmt == "json":

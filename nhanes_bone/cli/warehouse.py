@@ -173,8 +173,16 @@ def _warn_outside_plausibility_limits(work: Path) -> None:
         )
 
 
+WaitOpt = Annotated[
+    bool,
+    typer.Option(
+        "--wait", help="If another build is writing this warehouse, wait for it instead of stopping."
+    ),
+]
+
+
 @app.command(rich_help_panel=WAREHOUSE_PANEL)
-def transform(warehouse: WarehouseOpt = None, var: VarOpt = None) -> None:
+def transform(warehouse: WarehouseOpt = None, var: VarOpt = None, wait: WaitOpt = False) -> None:
     """Run `dbt build` (models, seeds, tests) on the warehouse, swapped in only on success."""
     from ingest.build import dbt_build
     from nhanes_bone.core.warehouse import atomic_rebuild
@@ -183,13 +191,26 @@ def transform(warehouse: WarehouseOpt = None, var: VarOpt = None) -> None:
     with clear_errors():
         if not path.exists():
             raise InputError(f"{path}: no warehouse to transform; run `nhanes-bone ingest` first")
-        with atomic_rebuild(path) as work:
+        with atomic_rebuild(path, wait=wait) as work:
             _say_vars(dbt_build(work, parse_vars(var)), parse_vars(var))
             _warn_outside_plausibility_limits(work)
 
 
 @app.command(rich_help_panel=WAREHOUSE_PANEL)
-def build(data_dir: DataDirOpt = None, warehouse: WarehouseOpt = None, var: VarOpt = None) -> None:
+def build(
+    data_dir: DataDirOpt = None,
+    warehouse: WarehouseOpt = None,
+    var: VarOpt = None,
+    wait: WaitOpt = False,
+    fresh: Annotated[
+        bool,
+        typer.Option(
+            "--fresh",
+            help="Build from the raw files alone, not from a copy of the current warehouse (to "
+            "replace a damaged one; the analysis schema starts empty).",
+        ),
+    ] = False,
+) -> None:
     """Ingest, then `dbt build`, as one step: the warehouse is replaced only if both succeed."""
     from ingest.build import build_warehouse
 
@@ -202,6 +223,8 @@ def build(data_dir: DataDirOpt = None, warehouse: WarehouseOpt = None, var: VarO
             parse_vars(var),
             ingest_step=lambda work: run_ingest(folder, path, force=False, build_into=work),
             after=_warn_outside_plausibility_limits,
+            fresh=fresh,
+            wait=wait,
         )
     _say_vars(used, parse_vars(var))
     console.print(f"[green]warehouse built:[/] {path}")

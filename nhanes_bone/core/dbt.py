@@ -38,7 +38,13 @@ def run_dbt(
     # ran (a compilation error) is in no run_results.json, only in what dbt printed
     printed: list[str] = []
     with subprocess.Popen(
-        command, env=env, cwd=project_dir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        command,
+        env=env,
+        cwd=project_dir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
     ) as process:
         assert process.stdout is not None  # stdout=PIPE
         for line in process.stdout:
@@ -50,6 +56,15 @@ def run_dbt(
             f"dbt {' '.join(args)} failed on {warehouse} (exit {process.returncode}): "
             + (details or "the failing model or test is named in dbt's output above")
         )
+
+
+def _die_with_parent() -> None:
+    """In the dbt child, before exec: be killed when the build that started it dies (Linux's
+    PR_SET_PDEATHSIG), so that a killed build leaves no dbt writing on into its copy."""
+    import ctypes
+    import signal
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
 
 
 def _printed_error(lines: list[str]) -> str:

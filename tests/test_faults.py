@@ -1,0 +1,278 @@
+"""Fault injection: builds of the SYNTHETIC twin killed with SIGKILL, run twice at once, read
+during their swap, starved of disk, and a damaged warehouse — each run as a user would, through
+the `nhanes-bone` command in a process of its own.
+
+After every kill the warehouse must be byte-identical to the last good one or be the complete
+new one, open read-only, and the next build must succeed with no manual step and leave nothing
+beside the warehouse. These tests take minutes, so they carry the `faults` marker, which
+`make test` leaves out and `make test-faults` (run by `.ci/run`) selects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from nhanes_bone.core.warehouse import KILL_AT_ENV
+
+pytestmark = pytest.mark.faults
+
+CLI = str(Path(sys.executable).with_name("nhanes-bone"))
+SEED = 20261201
+TIMED_KILLS = 16
+# every named point a build passes, in order (core/warehouse.py, ingest/load.py, ingest/build.py)
+NAMED_KILLS = (
+    "locked",
+    "copied",
+    "loaded-1",
+    "loaded-9",
+    "ingested",
+    "transformed",
+    "built",
+    "checkpointed",
+    "replaced",
+)
+
+
+def build_command(data_dir: Path, warehouse: Path, *extra: str) -> list[str]:
+    return [CLI, "build", "--data-dir", str(data_dir), "--warehouse", str(warehouse), *extra]
+
+
+def run(command: list[str], env: dict | None = None, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        command, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=600, **kwargs
+    )
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def beside(warehouse: Path) -> list[str]:
+    """Everything in the warehouse's folder other than the warehouse itself."""
+    return sorted(p.name for p in warehouse.parent.iterdir() if p != warehouse)
+
+
+def complete(warehouse: Path) -> bool:
+    """A finished build: it opens read-only and its cohort and build settings are there."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        cohort = con.execute("select count(*) from marts.metals_op_cohort").fetchone()[0]
+        settings = con.execute("select count(*) from marts.build_settings").fetchone()[0]
+        return cohort > 0 and settings > 0
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def good(synthetic_dir: Path, tmp_path_factory) -> tuple[Path, float]:
+    """A warehouse of the twin built by the command, and how long that build took."""
+    warehouse = tmp_path_factory.mktemp("faults_good") / "twin.duckdb"
+    started = time.monotonic()
+    done = run(build_command(synthetic_dir, warehouse))
+    assert done.returncode == 0, done.stderr + done.stdout
+    return warehouse, time.monotonic() - started
+
+
+@pytest.fixture
+def warehouse(good, tmp_path: Path) -> Path:
+    """A private copy of the good warehouse, alone in its folder."""
+    copy = tmp_path / "wh" / "twin.duckdb"
+    copy.parent.mkdir()
+    shutil.copy2(good[0], copy)
+    return copy
+
+
+def kill_points(build_seconds: float) -> list[tuple[str, float | str]]:
+    """The named points, then seeded times spread over the length of a build."""
+    rng = random.Random(SEED)
+    times = sorted(rng.uniform(0.8, 0.97 * build_seconds) for _ in range(TIMED_KILLS))
+    return [("point", name) for name in NAMED_KILLS] + [("after", round(t, 2)) for t in times]
+
+
+def test_builds_killed_anywhere_keep_the_warehouse_and_the_next_build_recovers(
+    synthetic_dir, good, warehouse
+):
+    """SIGKILL at 25 points through ingest, dbt and the swap; the last build runs to the end."""
+    build_seconds = good[1]
+    last_good = digest(warehouse)
+    outcomes = []
+    for how, where in kill_points(build_seconds):
+        command = build_command(synthetic_dir, warehouse, "--fresh")
+        if how == "point":
+            done = run(command, env={KILL_AT_ENV: str(where)})
+            code = done.returncode
+            stderr = done.stderr
+        else:
+            process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            try:
+                process.wait(timeout=float(where))
+            except subprocess.TimeoutExpired:
+                process.send_signal(signal.SIGKILL)
+            stderr = process.communicate()[1]
+            code = process.returncode
+        assert "another build" not in stderr, f"killed at {how} {where}: a dead build's lock held: {stderr}"
+        assert code in (-signal.SIGKILL, 0), f"killed at {how} {where}: exit {code}: {stderr}"
+        now = digest(warehouse)
+        assert complete(warehouse), f"killed at {how} {where}: the warehouse does not open whole"
+        outcomes.append((how, where, code, "kept" if now == last_good else "new"))
+        last_good = now
+    # the build after the last kill runs to its end, cleans up, and leaves only the warehouse
+    done = run(build_command(synthetic_dir, warehouse))
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert complete(warehouse)
+    assert beside(warehouse) == []
+    assert sum(code == -signal.SIGKILL for _, _, code, _ in outcomes) >= 20, outcomes
+
+
+def test_a_killed_build_is_cleaned_up_by_the_next_one_which_says_so(synthetic_dir, warehouse):
+    before = digest(warehouse)
+    killed = run(build_command(synthetic_dir, warehouse), env={KILL_AT_ENV: "ingested"})
+    assert killed.returncode == -signal.SIGKILL
+    left = beside(warehouse)
+    assert any(name.startswith("twin.duckdb.building-") for name in left), left
+    assert digest(warehouse) == before
+    done = run(build_command(synthetic_dir, warehouse))
+    assert done.returncode == 0, done.stderr
+    assert "removed" in done.stderr and "unfinished builds left beside twin.duckdb" in done.stderr
+    assert beside(warehouse) == []
+
+
+def test_two_builds_at_once_one_builds_the_other_stops_or_waits(synthetic_dir, warehouse):
+    lock = warehouse.with_name(warehouse.name + ".lock")
+    first = subprocess.Popen(
+        build_command(synthetic_dir, warehouse), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 60
+    while not (lock.exists() and lock.read_text().strip() == str(first.pid)):
+        assert time.monotonic() < deadline and first.poll() is None, "the first build never took the lock"
+        time.sleep(0.05)
+    second = run(build_command(synthetic_dir, warehouse))
+    waiting = subprocess.Popen(
+        build_command(synthetic_dir, warehouse, "--wait"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert first.wait(timeout=600) == 0, first.stderr.read()
+    assert second.returncode == 1
+    assert f"another build (process {first.pid}) is writing to this warehouse" in second.stderr
+    assert "--wait" in second.stderr
+    assert waiting.wait(timeout=600) == 0, waiting.stderr.read()
+    assert complete(warehouse) and beside(warehouse) == []
+
+
+READER = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from nhanes_bone.core.warehouse import connect_read_only
+
+    path = Path(sys.argv[1])
+    query = "select max(loaded_at)::varchar from raw._files"
+    con = connect_read_only(path)
+    print(con.execute(query).fetchone()[0], flush=True)
+    sys.stdin.readline()  # the build swaps the file in meanwhile
+    cohort = con.execute("select count(*) from marts.metals_op_cohort").fetchone()[0]
+    print(con.execute(query).fetchone()[0] + "|" + str(cohort), flush=True)
+    con.close()
+    print(connect_read_only(path).execute(query).fetchone()[0], flush=True)
+    """
+)
+
+
+def test_a_reader_open_during_the_swap_finishes_on_the_old_file_and_the_next_sees_the_new(
+    synthetic_dir, warehouse
+):
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(warehouse)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    old = reader.stdout.readline().strip()
+    assert old, reader.stderr.read()
+    done = run(build_command(synthetic_dir, warehouse, "--fresh"))  # reloads: new loaded_at
+    assert done.returncode == 0, done.stderr
+    out, errs = reader.communicate("go\n", timeout=60)
+    assert reader.returncode == 0, errs
+    during, after = out.strip().splitlines()
+    seen, cohort = during.split("|")
+    assert seen == old and int(cohort) > 0
+    assert after != old
+
+
+def _file_size_limit(limit: int):
+    def set_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes then fail with EFBIG
+
+    return set_limit
+
+
+def test_a_full_disk_during_a_build_is_a_clear_error_and_keeps_the_warehouse(synthetic_dir, warehouse):
+    """`ulimit -f` stands in for a full disk (no root needed): every write past it fails."""
+    before = digest(warehouse)
+    done = run(
+        build_command(synthetic_dir, warehouse, "--fresh"),
+        preexec_fn=_file_size_limit(4 * 1024 * 1024),
+    )
+    assert done.returncode == 1, done.stderr + done.stdout
+    assert "the disk filled up during the build" in done.stderr
+    assert "previous warehouse is kept" in done.stderr
+    assert digest(warehouse) == before
+    assert beside(warehouse) == []
+    assert run(build_command(synthetic_dir, warehouse)).returncode == 0
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("mount"), reason="a tmpfs needs root")
+def test_a_really_full_disk_is_a_clear_error_too(synthetic_dir, good, tmp_path):
+    small = tmp_path / "small"
+    small.mkdir()
+    size = good[0].stat().st_size
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size * 3 // 2}", "tmpfs", str(small)])
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        warehouse = small / "twin.duckdb"
+        shutil.copy2(good[0], warehouse)
+        before = digest(warehouse)
+        done = run(build_command(synthetic_dir, warehouse, "--fresh"))
+        assert done.returncode == 1, done.stderr + done.stdout
+        assert "the disk filled up during the build" in done.stderr
+        assert digest(warehouse) == before
+        assert beside(warehouse) == []
+    finally:
+        subprocess.run(["umount", str(small)])
+
+
+@pytest.mark.parametrize("damage", ["truncated", "overwritten"])
+def test_a_damaged_warehouse_says_how_to_rebuild_from_raw(synthetic_dir, warehouse, damage):
+    data = bytearray(warehouse.read_bytes())
+    if damage == "truncated":
+        data = data[: len(data) // 3]
+    else:
+        data[4096:12288] = bytes(random.Random(SEED).randrange(256) for _ in range(8192))
+    warehouse.write_bytes(bytes(data))
+    query = run([CLI, "query", "--warehouse", str(warehouse), "select count(*) from marts.metals_op_cohort"])
+    assert query.returncode == 1
+    assert "damaged or truncated" in query.stderr and "nhanes-bone build --fresh" in query.stderr
+    stuck = run(build_command(synthetic_dir, warehouse))
+    assert stuck.returncode == 1 and "nhanes-bone build --fresh" in stuck.stderr
+    assert beside(warehouse) == []
+    rebuilt = run(build_command(synthetic_dir, warehouse, "--fresh"))
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert complete(warehouse) and beside(warehouse) == []
