@@ -18,6 +18,7 @@ import pandas as pd
 from analysis.report.outputs import label, write_csv, write_html, write_warehouse
 from analysis.studies.peng2025 import tables as study1
 from analysis.studies.peng2025.data import load, load_study2
+from analysis.studies.peng2025.qgcomp import study1_qgcomp
 from analysis.studies.peng2025.reproduce import GRID, reproduction_tables
 from analysis.studies.peng2025.wqs import WQS_COVARIATES, study1_wqs
 from ingest.build import dbt_build
@@ -43,6 +44,7 @@ def analyze(
     with_sensitivity: bool = False,
     bkmr_iterations: int = 10000,
     bkmr_chains: int = 2,
+    wqs_bootstraps: int = 100,
 ) -> AnalysisRun:
     """Every table of both studies; ``bkmr_iterations`` = 0 leaves BKMR out (it is the slow part:
     about 3-5 minutes for 2 chains of 10,000 at n ≈ 1,000 on 2 cores)."""
@@ -57,8 +59,9 @@ def analyze(
     tables = {"table1": study1.table1(data.cohort)}
     for name, fn in (("table2", study1.table2), ("table3", study1.table3), ("table4", study1.table4)):
         tables[name] = pd.concat([fn(data, w) for w in WEIGHTINGS], ignore_index=True)
-    weights, models = study1_wqs(data.cohort)
+    weights, models = study1_wqs(data.cohort, b=wqs_bootstraps)
     tables["wqs_weights"], tables["wqs_model"] = weights, models
+    tables.update(study1_qgcomp(data.cohort))
     if bkmr_iterations:
         from analysis.studies.peng2025.bkmr import study1_bkmr
 

@@ -79,5 +79,7 @@ def analysed(synthetic_warehouse, tmp_path_factory):
 
     warehouse = tmp_path_factory.mktemp("analysis") / "demo.duckdb"
     warehouse.write_bytes(synthetic_warehouse.read_bytes())
-    # a short BKMR run: enough to exercise Figure 3 end to end, not to converge
-    return analyze(warehouse, tmp_path_factory.mktemp("reports"), bkmr_iterations=120), warehouse
+    # short BKMR and WQS runs: enough to exercise Figures 2 and 3 end to end, not to converge
+    # (gWQS's b = 100 is the default of `nhanes-bone analyze`)
+    run = analyze(warehouse, tmp_path_factory.mktemp("reports"), bkmr_iterations=120, wqs_bootstraps=30)
+    return run, warehouse

@@ -11,7 +11,7 @@ from numpy.testing import assert_allclose
 from scipy import stats
 
 from analysis.methods.bkmr import BkmrSettings, Fit, run_chain
-from analysis.methods.bkmr.diagnostics import effective_sample_size, split_rhat
+from analysis.methods.bkmr.diagnostics import bulk_ess, mean_ess, rank_rhat, tail_ess
 from analysis.methods.bkmr.model import log_prior_r, propose_r_delta, refine_r, tmvn_sweep, truncated_normal
 
 
@@ -124,12 +124,29 @@ def test_prior_only_run_reproduces_the_priors():
     chain = run_chain(rng.normal(size=n), z, x, BkmrSettings(iterations=150000, prior_only=True), seed=5)
     lam = chain.lam[10000:]
     # the λ chain mixes slowly near 0 (gamma proposals with shape (λ/10)²): judge by its ESS
-    se = 10 / math.sqrt(effective_sample_size(lam))
+    se = 10 / math.sqrt(mean_ess([lam]))
     assert abs(lam.mean() - 10) < 4 * se
     assert lam.std() == pytest.approx(10, rel=0.15)
     assert chain.delta[10000:].mean() == pytest.approx(0.5, abs=0.05)
     inv_r = 1 / chain.r[10000:][chain.delta[10000:] == 1]
     assert inv_r.mean() == pytest.approx(50, rel=0.05)
+
+
+def test_the_switch_move_is_the_correct_hastings_ratio_and_compat_is_bkmrs():
+    """Under the prior alone, with π ~ Beta(1, 1) and M exposures, P(no exposure selected) =
+    ∫(1 − π)^M dπ = 1/(M + 1): 1/4 for M = 3. bkmr 0.2.2's sign of the move-probability term
+    (``--bkmr-compat``) makes the chain leave that state too fast: 1/4 is not its answer."""
+    rng = np.random.default_rng(8)
+    n = 10
+    z, x = rng.normal(size=(n, 3)), np.ones((n, 1))
+    y = rng.normal(size=n)
+    none_selected = {}
+    for compat in (False, True):
+        s = BkmrSettings(iterations=60000, prior_only=True, bkmr_compat=compat, update_lambda=False)
+        chain = run_chain(y, z, x, s, seed=3)
+        none_selected[compat] = float((chain.delta[5000:].sum(axis=1) == 0).mean())
+    assert none_selected[False] == pytest.approx(1 / 4, abs=0.03)
+    assert none_selected[True] < 1 / 4 - 0.06
 
 
 def test_planted_exposure_response_is_found():
@@ -163,11 +180,33 @@ def test_same_seed_same_chain_and_diagnostics():
     assert_allclose(a.lam, b.lam)
     assert_allclose(a.r, b.r)
     white = np.random.default_rng(0).normal(size=4000)
-    assert effective_sample_size(white) == pytest.approx(4000, rel=0.15)
+    assert bulk_ess([white]) == pytest.approx(4000, rel=0.15)
+    assert tail_ess([white]) == pytest.approx(4000, rel=0.2)
     sticky = np.repeat(white[:400], 10)
-    assert effective_sample_size(sticky) < 800
-    assert split_rhat([white[:2000], white[2000:]]) == pytest.approx(1.0, abs=0.01)
-    assert split_rhat([white[:2000], white[2000:] + 3]) > 1.5
+    assert bulk_ess([sticky]) < 800
+    assert rank_rhat([white[:2000], white[2000:]]) == pytest.approx(1.0, abs=0.01)
+    assert rank_rhat([white[:2000], white[2000:] + 3]) > 1.5
+    # one chain: R̂ compares its halves
+    assert rank_rhat([np.r_[white[:2000], white[2000:] + 3]]) > 1.5
+
+
+def test_bulk_ess_of_an_ar1_chain_is_its_closed_form():
+    """AR(1) with φ: integrated autocorrelation time (1 + φ)/(1 − φ), so ESS = n(1 − φ)/(1 + φ)
+    (for φ = 0.5, 4 chains × 5000: 6,667)."""
+    rng = np.random.default_rng(21)
+    phi, n = 0.5, 5000
+    x = np.zeros((4, n))
+    e = rng.normal(size=(4, n))
+    for t in range(1, n):
+        x[:, t] = phi * x[:, t - 1] + e[:, t]
+    assert bulk_ess(list(x)) == pytest.approx(4 * n * (1 - phi) / (1 + phi), rel=0.1)
+    # a scale-free statistic: the same for any monotone transform of the draws (ranks)
+    assert bulk_ess(list(np.exp(x))) == pytest.approx(bulk_ess(list(x)), rel=1e-9)
+    assert rank_rhat(list(x)) < 1.01
+    # a heavy tail the plain R̂ misses: same locations, one chain with 10× the spread
+    wide = x.copy()
+    wide[0] *= 10
+    assert rank_rhat(list(wide)) > 1.01
 
 
 def test_gaussian_sampler_matches_the_closed_form_posterior():
@@ -193,11 +232,11 @@ def test_gaussian_sampler_matches_the_closed_form_posterior():
     q = resid @ vi @ resid
     shape, scale = s.a_sigsq + (n - 2) / 2, s.b_sigsq + q / 2
     sig = chain.sigsq[s.iterations // 2 :]
-    se = sig.std() / math.sqrt(effective_sample_size(sig))
+    se = sig.std() / math.sqrt(mean_ess([sig]))
     assert abs(sig.mean() - scale / (shape - 1)) < 4 * se
     beta = chain.beta[s.iterations // 2 :]
     for j in range(2):
-        se_b = beta[:, j].std() / math.sqrt(effective_sample_size(beta[:, j]))
+        se_b = beta[:, j].std() / math.sqrt(mean_ess([beta[:, j]]))
         assert abs(beta[:, j].mean() - beta_hat[j]) < 4 * se_b
     fit = Fit(y, z, x, [chain], s)
     h_exact, _ = fit.predict(z, "exact")
@@ -275,9 +314,39 @@ def test_diagnostics_warn_when_chains_disagree():
     calm = diagnose(Fit(y, z, x, [a, b], s))
     assert set(calm["parameters"]) >= {"loglik", "lambda", "beta[x1]", "r[z1]", "sigsq"}
     assert calm["per_chain"][0]["start"]["lambda"] == 10
-    assert not [w for w in calm["warnings"] if w.startswith("beta[x1]: split")]
+    assert not [w for w in calm["warnings"] if w.startswith("beta[x1]: rank-normalised")]
     stuck = replace(b, beta=b.beta + 5.0, delta=np.zeros_like(b.delta))  # a chain somewhere else
     loud = diagnose(Fit(y, z, x, [a, stuck], s))
-    assert any(w.startswith("beta[x1]: split R-hat") for w in loud["warnings"])
+    assert any(w.startswith("beta[x1]: rank-normalised R-hat") for w in loud["warnings"])
     assert any(w.startswith("PIP of z1 differs between chains") for w in loud["warnings"])
     assert loud["ok"] is False
+
+
+def test_disagreeing_chains_get_per_chain_summaries_not_a_silent_pool(tmp_path):
+    from dataclasses import replace
+
+    import pandas as pd
+
+    from analysis.methods.bkmr import diagnose, write_fit
+
+    rng = np.random.default_rng(7)
+    n = 60
+    z, x = rng.normal(size=(n, 2)), rng.normal(size=(n, 1))
+    y = z[:, 0] + x[:, 0] + rng.normal(0, 0.5, n)
+    s = BkmrSettings(iterations=300)
+    a, b = run_chain(y, z, x, s, seed=1), run_chain(y, z, x, s, seed=2)
+    stuck = replace(b, beta=b.beta + 5.0, delta=np.zeros_like(b.delta))
+    fit = Fit(y, z, x, [a, stuck], s)
+    diag = diagnose(fit)
+    assert diag["chains_agree"] is False and diag["disagreement"]
+    write_fit(fit, tmp_path)
+    pips = pd.read_csv(tmp_path / "pips.csv", dtype={"chain": str})
+    assert list(dict.fromkeys(pips.chain)) == ["all", "0", "1"]
+    by_chain = pips.set_index(["chain", "variable"]).PIP
+    assert by_chain["1", "z1"] == 0.0 and by_chain["0", "z1"] > 0.5  # the pooled PIP hid this
+    risk = pd.read_csv(tmp_path / "overall_risk.csv", dtype={"chain": str})
+    assert set(risk.chain) == {"all", "0", "1"}
+    # chains that agree keep the pooled rows only
+    single = Fit(y, z, x, [a], s)
+    write_fit(single, tmp_path / "one")
+    assert set(pd.read_csv(tmp_path / "one" / "pips.csv", dtype={"chain": str}).chain) == {"all"}

@@ -46,8 +46,15 @@ def test_bkmr_cli_writes_every_file(csv, tmp_path):
         "draws.csv.gz",
     ):
         assert (out / name).stat().st_size > 0, name
-    assert pd.read_csv(out / "pips.csv").variable.tolist() == ["m0", "m1", "m2"]
-    assert pd.read_csv(out / "overall_risk.csv")["quantile"].round(2).tolist() == [
+
+    def pooled(name: str) -> pd.DataFrame:
+        """The pooled rows (chain "all"); each chain's follow when the chains disagree."""
+        table = pd.read_csv(out / name, dtype={"chain": str})
+        assert set(table.chain) in ({"all"}, {"all", "0", "1"}), name
+        return table[table.chain == "all"]
+
+    assert pooled("pips.csv").variable.tolist() == ["m0", "m1", "m2"]
+    assert pooled("overall_risk.csv")["quantile"].round(2).tolist() == [
         0.25,
         0.3,
         0.35,
@@ -60,10 +67,14 @@ def test_bkmr_cli_writes_every_file(csv, tmp_path):
         0.7,
         0.75,
     ]
-    assert len(pd.read_csv(out / "univariate.csv")) == 3 * 50
-    singvar = pd.read_csv(out / "singvar.csv")
+    assert len(pooled("univariate.csv")) == 3 * 50
+    singvar = pooled("singvar.csv")
     assert sorted(singvar.q_fixed.unique()) == [0.25, 0.5, 0.75] and len(singvar) == 9
-    assert pd.read_csv(out / "beta.csv").covariate.tolist() == ["age", "sexM"]
+    beta = pooled("beta.csv")
+    assert beta.covariate.tolist() == ["age", "sexM"]
+    # age is centred and scaled (recorded), the 0/1 dummy is not
+    assert beta.set_index("covariate").scaled_sd["sexM"] == 1.0 and beta.scaled_sd.iloc[0] > 1
+    assert set(json.loads((out / "diagnostics.json").read_text())["covariate_scaling"]) == {"age"}
     draws = pd.read_csv(out / "draws.csv.gz")
     assert len(draws) == 2 * 200 and {
         "chain",

@@ -21,6 +21,7 @@ SECTIONS = [
     "sensitivity",
     "distributions",
     "figure2-wqs",
+    "qgcomp",
     "figure3-bkmr",
     "study2",
 ]
@@ -60,6 +61,7 @@ def test_images_are_embedded_and_saved_at_print_resolution(report):
         "distributions",
         "study2_hemoglobin",
         "figure2_wqs",
+        "qgcomp",
         "figure3a_bkmr",
         "figure3b_bkmr",
         "bkmr_traces",

@@ -56,9 +56,17 @@ def test_every_table_is_written_three_ways_and_labelled_synthetic(analysed):
         )
         assert stored.n[0] == len(csv) and stored.s[0]
     # Figure 3: five metals, 11 quantiles, 5 × 50 grid points, 3 × 5 contrasts, two recorded starts
-    assert run.tables["bkmr_pips"].metal.tolist() == ["lead", "cadmium", "mercury", "selenium", "manganese"]
-    assert len(run.tables["bkmr_overall_risk"]) == 11 and len(run.tables["bkmr_univariate"]) == 250
-    assert len(run.tables["bkmr_singvar"]) == 15 and len(run.tables["bkmr_chains"]) == 2
+    # — the pooled rows (chain "all"), followed by each chain's when the chains disagree
+    pooled = {
+        name: t[t.chain == "all"]
+        for name, t in run.tables.items()
+        if name.startswith("bkmr_") and "chain" in t
+    }
+    assert pooled["bkmr_pips"].metal.tolist() == ["lead", "cadmium", "mercury", "selenium", "manganese"]
+    assert len(pooled["bkmr_overall_risk"]) == 11 and len(pooled["bkmr_univariate"]) == 250
+    assert len(pooled["bkmr_singvar"]) == 15 and len(run.tables["bkmr_chains"]) == 2
+    chains = set(run.tables["bkmr_pips"].chain)
+    assert chains in ({"all"}, {"all", "0", "1"})
     assert query(warehouse, "select count(*) as n from analysis.bkmr_draws").n[0] == 2 * 120
     t4 = run.tables["table4"]
     inter = t4[t4.term == "interaction"]
@@ -208,3 +216,18 @@ def test_wqs_weights_put_cadmium_first_and_selenium_in_the_negative_index(analys
     assert abs(positive.sum() - 1) < 1e-9 and (positive >= 0).all()
     models = run.tables["wqs_model"].set_index("direction")
     assert models.loc["positive", "odds_ratio"] > 1 and models.loc["negative", "odds_ratio"] < 1
+
+
+def test_qgcomp_finds_the_planted_harm_and_protection_beside_wqs(analysed):
+    """The twin plants cadmium harmful and selenium protective: qgcomp (which, unlike WQS, fits
+    both directions at once) must give cadmium the largest positive weight and selenium the
+    largest negative one, and both the conditional and the marginal fit must be there."""
+    run, _ = analysed
+    weights = run.tables["qgcomp_weights"]
+    positive = weights[weights.direction == "positive"].set_index("metal")
+    negative = weights[weights.direction == "negative"].set_index("metal")
+    assert positive.weight.idxmax() == "cadmium" and negative.weight.idxmax() == "selenium"
+    assert abs(positive.weight.sum() - 1) < 1e-9 and abs(negative.weight.sum() - 1) < 1e-9
+    models = run.tables["qgcomp_model"].set_index("method")
+    assert list(models.index) == ["noboot", "boot"] and models.loc["boot", "bootstraps"] == 200
+    assert (models.odds_ratio > 0).all() and (models.or_ci_low < models.odds_ratio).all()

@@ -176,3 +176,156 @@ def test_svyglm_keeps_every_complete_row_of_the_formulas_own_variables(tmp_path)
     # a formula variable that is missing still drops its rows
     frame.loc[:99, "x1"] = np.nan
     assert svyglm("y ~ x1", frame).n == n - 100
+
+
+def test_a_domain_that_leaves_psus_empty_matches_r(data, r):
+    """x1 > 2.2 leaves 3 of the 18 PSUs without a member, x1 > 2.4 a whole stratum: the empty
+    PSUs keep their place (zero totals) in the variance, as R's subset() keeps them."""
+    domain = (data.x1 > 2.2).to_numpy()
+    members = data[domain].groupby(["stratum", "psu"]).ngroups
+    assert members < data.groupby(["stratum", "psu"]).ngroups  # the case is the one named
+    _check(
+        svyglm("y_bin ~ x2 + grp", data, "binomial", "weight", "stratum", "psu", domain=domain),
+        r["binomial_domain_empty_psus"],
+    )
+    domain = (data.x1 > 2.4).to_numpy()
+    assert data[domain].stratum.nunique() < data.stratum.nunique()
+    _check(
+        svyglm("y_cont ~ x1 + x2", data, "gaussian", "weight", "stratum", "psu", domain=domain),
+        r["gaussian_domain_empty_stratum"],
+    )
+
+
+def _r_name(term: str) -> str:
+    """R's coefficient names in patsy's spelling: (Intercept) → Intercept, grpb → grp[T.b]."""
+    if term == "(Intercept)":
+        return "Intercept"
+    return ":".join(f"grp[T.{t[3:]}]" if t.startswith("grp") else t for t in term.split(":"))
+
+
+def _check_aliased(fit, ref, aliased):
+    """R: NA in coef() for an aliased column; a factor level absent from the domain has no column
+    at all (glm's model.frame drops unused levels). Here both are NA and named in ``aliased``."""
+    assert fit.aliased == [aliased]
+    r_coef = dict(zip(map(_r_name, ref["coef_terms"]), ref["coef"], strict=True))
+    for name, value in zip(fit.names, fit.coef, strict=True):
+        if r_coef.get(name) in (None, "NA"):
+            assert np.isnan(value), name
+        else:
+            assert_allclose(value, r_coef[name], rtol=1e-7, atol=1e-9)
+    kept = [fit.names.index(_r_name(t)) for t in ref["terms"]]
+    assert_allclose(fit.se[kept], ref["std_error"], rtol=1e-5)
+    assert np.isnan(fit.se[fit.names.index(aliased)])
+    assert fit.df_residual == ref["df_residual"]
+    assert any("aliased" in problem and aliased in problem for problem in fit.problems())
+
+
+def test_a_factor_level_absent_from_a_domain_is_aliased_and_na_as_in_r(data, r):
+    """Before: XᵀWX was singular and the design-based row became an error."""
+    gaussian = svyglm(
+        "y_cont ~ x1 + grp", data, "gaussian", "weight", "stratum", "psu", domain=(data.grp != "c").to_numpy()
+    )
+    _check_aliased(gaussian, r["gaussian_aliased_in_domain"], "grp[T.c]")
+    binomial = svyglm(
+        "y_bin ~ x1 + grp + x2",
+        data,
+        "binomial",
+        "weight",
+        "stratum",
+        "psu",
+        domain=(data.grp != "b").to_numpy(),
+    )
+    _check_aliased(binomial, r["binomial_aliased_in_domain"], "grp[T.b]")
+
+
+def test_a_column_that_is_a_multiple_of_another_is_aliased_as_in_r(data, r):
+    frame = data.assign(x1_twice=2 * data.x1)
+    _check_aliased(
+        svyglm("y_cont ~ x1 + x1_twice + x2", frame, "gaussian"), r["plain_gaussian_aliased"], "x1_twice"
+    )
+
+
+def test_regterm_test_of_an_interaction_matches_r(data, r):
+    from analysis.studies.peng2025.tables import regterm_wald_p
+
+    ref = r["regterm_interaction"]
+    fit = svyglm("y_bin ~ x1 * grp + x2", data, "binomial", "weight", "stratum", "psu")
+    order = [fit.names.index(_r_name(t)) for t in ref["terms"]]
+    assert_allclose(fit.coef[order], ref["estimate"], rtol=1e-7, atol=1e-9)
+    idx = [fit.names.index("x1:grp[T.b]"), fit.names.index("x1:grp[T.c]")]
+    b, v = fit.coef[idx], fit.cov[np.ix_(idx, idx)]
+    assert ref["df"] == 2 and ref["ddf"] == fit.df_residual
+    assert_allclose(regterm_wald_p(b, v, fit.df_residual), ref["p"], rtol=1e-4)
+
+
+def _separated(n: int = 200, quasi: bool = False, seed: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x1 = rng.normal(size=n)
+    frame = pd.DataFrame({"x1": x1, "x2": rng.normal(size=n), "y": (x1 > 0).astype(float)})
+    if quasi:  # ties at the boundary with both outcomes: quasi-complete
+        frame.loc[:9, "x1"] = 0.0
+        frame.loc[:4, "y"] = 1.0
+        frame.loc[5:9, "y"] = 0.0
+    return frame
+
+
+def test_perfect_separation_is_detected_and_reported(tmp_path):
+    """y = (x1 > 0): statsmodels returns β ≈ 65 with SE ≈ 3·10⁶ and converged=True; the fit
+    now says complete separation on x1 (and the command warns)."""
+    from typer.testing import CliRunner
+
+    from nhanes_bone.cli import app
+
+    frame = _separated()
+    fit = svyglm("y ~ x1 + x2", frame, "binomial")
+    assert fit.separation == "complete" and "x1" in fit.separated_terms
+    assert not fit.trustworthy
+    assert any("separation" in problem for problem in fit.problems())
+    quasi = svyglm("y ~ x1 + x2", _separated(quasi=True), "binomial")
+    assert quasi.separation == "quasi-complete" and "x1" in quasi.separated_terms
+    # a design-based fit of the same data is separated too
+    frame["w"], frame["s"], frame["p"] = 1.0, np.repeat([1, 2], 100), np.tile([1, 2, 3, 4], 50)
+    assert svyglm("y ~ x1 + x2", frame, "binomial", "w", "s", "p").separation == "complete"
+
+    path, out = tmp_path / "sep.csv", tmp_path / "sep.json"
+    frame.to_csv(path, index=False)
+    result = CliRunner().invoke(
+        app,
+        [
+            "svyglm",
+            "--data",
+            str(path),
+            "--formula",
+            "y ~ x1 + x2",
+            "--family",
+            "binomial",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "warning:" in result.output and "complete separation" in result.output
+    doc = json.loads(out.read_text())
+    assert doc["separation"] == "complete" and "x1" in doc["separated_terms"]
+    assert isinstance(doc["converged"], bool) and any("separation" in w for w in doc["warnings"])
+
+
+def test_overlapping_data_are_not_called_separated(data):
+    for formula in ("y_bin ~ x1 + x2 + grp", "y_bin ~ x1 * grp + x2"):
+        fit = svyglm(formula, data, "binomial", "weight", "stratum", "psu")
+        assert fit.separation == "none" and fit.trustworthy and fit.problems() == []
+
+
+def test_a_fit_that_does_not_converge_says_so(data):
+    """IRLS stopped after 2 iterations (R: glm.control(maxit = 2)) has not converged."""
+    fit = svyglm("y_bin ~ x1 + x2 + grp", data, "binomial", max_iterations=2)
+    assert not fit.converged and not fit.trustworthy
+    assert "the IRLS iterations did not converge" in fit.problems()
+    assert svyglm("y_bin ~ x1 + x2 + grp", data, "binomial").converged
+
+
+def test_numerical_warnings_are_recorded_on_the_fit_not_printed(recwarn):
+    fit = svyglm("y ~ x1", _separated(n=60, seed=5), "binomial")
+    assert fit.separation == "complete"
+    assert any("PerfectSeparationWarning" in w for w in fit.warnings)
+    assert not [w for w in recwarn if "separation" in str(w.message).lower()]

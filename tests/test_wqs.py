@@ -169,3 +169,116 @@ def test_wqs_command_replays_the_r_run(tmp_path, r):
     unconstrained = CliRunner().invoke(app, [a for a in args if a != "--b-constrained"])
     assert unconstrained.exit_code == 1 and "--b-constrained" in unconstrained.output
     assert "Traceback" not in unconstrained.output
+
+
+def _mixture_frame(n: int = 400, seed: int = 11) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    mix = pd.DataFrame(rng.lognormal(size=(n, 3)), columns=["a", "b", "c"])
+    scores, _ = quantile_scores(mix, 4)
+    eta = -1.0 + 0.8 * scores @ np.array([0.6, 0.4, 0.0]) + 0.3 * rng.normal(size=n)
+    return mix.assign(
+        y=(rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float),
+        x=rng.normal(size=n),
+        w=rng.uniform(0.5, 3.0, size=n),
+    )
+
+
+def test_weights_and_rows_given_for_the_data_are_realigned_after_incomplete_rows_drop():
+    """Before: weights and validation flags indexed like the input were used on the frame
+    after dropna(), so a row's weight went to another row. The fit on the incomplete data must
+    equal the fit on its complete rows with their own weights, flags and bootstrap rows."""
+    frame = _mixture_frame()
+    holes = frame.copy()
+    holes.loc[[3, 50, 51, 200], "b"] = np.nan
+    holes.loc[[7, 120], "x"] = np.nan
+    keep = holes[["y", "a", "b", "c", "x"]].notna().all(axis=1).to_numpy()
+    rng = np.random.default_rng(4)
+    validation = rng.random(len(holes)) < 0.5
+    train_complete = np.flatnonzero(~validation[keep])  # positions among the complete rows
+    samples_complete = [rng.choice(train_complete, len(train_complete)) for _ in range(4)]
+    positions = np.flatnonzero(keep)  # complete-row position → input position
+    common = {"family": "binomial", "n_jobs": 1}
+    on_holes = fit_wqs(
+        holes,
+        "y",
+        ["a", "b", "c"],
+        ["x"],
+        weights=holes.w.to_numpy(),
+        validation_rows=validation,
+        bootstrap_rows=[positions[s] for s in samples_complete],
+        **common,
+    )
+    complete = holes[keep].reset_index(drop=True)
+    on_complete = fit_wqs(
+        complete,
+        "y",
+        ["a", "b", "c"],
+        ["x"],
+        weights=complete.w.to_numpy(),
+        validation_rows=validation[keep],
+        bootstrap_rows=samples_complete,
+        **common,
+    )
+    assert_allclose(on_holes.weights.to_numpy(), on_complete.weights.to_numpy(), rtol=1e-12)
+    assert_allclose(on_holes.final.estimate, on_complete.final.estimate, rtol=1e-12)
+    # and the weights do matter: unweighted is another fit
+    unweighted = fit_wqs(
+        complete,
+        "y",
+        ["a", "b", "c"],
+        ["x"],
+        validation_rows=validation[keep],
+        bootstrap_rows=samples_complete,
+        **common,
+    )
+    assert not np.allclose(unweighted.final.estimate, on_complete.final.estimate, rtol=1e-6)
+    with pytest.raises(WqsError, match="bootstrap sample draws a row with a missing value"):
+        fit_wqs(
+            holes, "y", ["a", "b", "c"], ["x"], validation_rows=validation, bootstrap_rows=[np.array([3])]
+        )
+    with pytest.raises(WqsError, match="weights has 3 values for 400 rows"):
+        fit_wqs(holes, "y", ["a", "b", "c"], ["x"], weights=np.ones(3))
+
+
+def test_the_split_is_bernoulli_by_default_and_fixed_on_request():
+    """gWQS 3.x: each row is a validation row with probability 0.6, so the count varies from
+    seed to seed (Binomial(n, 0.6)); gWQS 1.x/2.x: exactly round(0.6 n)."""
+    frame = _mixture_frame(n=200)
+    counts = [
+        int(fit_wqs(frame, "y", ["a", "b", "c"], ["x"], b=1, seed=s, n_jobs=1).validation.sum())
+        for s in range(8)
+    ]
+    assert len(set(counts)) > 1
+    # 8 draws of Binomial(200, 0.6): mean 120, SD of their mean 2.45
+    assert abs(np.mean(counts) - 120) < 4 * np.sqrt(200 * 0.6 * 0.4 / 8)
+    fixed = [
+        int(
+            fit_wqs(frame, "y", ["a", "b", "c"], ["x"], b=1, seed=s, n_jobs=1, split="fixed").validation.sum()
+        )
+        for s in range(3)
+    ]
+    assert fixed == [120, 120, 120]
+    with pytest.raises(WqsError, match="split must be bernoulli or fixed"):
+        fit_wqs(frame, "y", ["a", "b", "c"], ["x"], split="stratified")
+
+
+def test_wqs_command_takes_survey_weights_and_records_the_split(tmp_path):
+    from typer.testing import CliRunner
+
+    from nhanes_bone.cli import app
+
+    frame = _mixture_frame(n=300)
+    path = tmp_path / "d.csv"
+    frame.to_csv(path, index=False)
+    base = ["wqs", "--data", str(path), "--outcome", "y", "--mixture", "a,b,c", "--covariates", "x"]
+    base += ["--b", "5", "--seed", "3", "--jobs", "1"]
+    weighted = CliRunner().invoke(app, [*base, "--weights", "w", "--out", str(tmp_path / "w")])
+    plain = CliRunner().invoke(app, [*base, "--split-rule", "fixed", "--out", str(tmp_path / "p")])
+    assert weighted.exit_code == 0 and plain.exit_code == 0, weighted.output + plain.output
+    w = json.loads((tmp_path / "w" / "summary.json").read_text())
+    p = json.loads((tmp_path / "p" / "summary.json").read_text())
+    assert w["survey_weights"] == "w" and w["split"] == "bernoulli"
+    assert p["survey_weights"] is None and p["split"] == "fixed" and p["n_validation"] == 180
+    assert w["wqs"]["estimate"] != p["wqs"]["estimate"]
+    bad = CliRunner().invoke(app, [*base, "--weights", "nope", "--out", str(tmp_path / "x")])
+    assert bad.exit_code == 1 and "--weights 'nope' is not a column" in bad.output

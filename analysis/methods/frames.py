@@ -1,4 +1,5 @@
-"""Data frames to model matrices, shared by the methods (WQS's covariates, BKMR's X)."""
+"""Data frames to model matrices and complete rows, shared by the methods (WQS's and qgcomp's
+covariates and weights, BKMR's X)."""
 
 from __future__ import annotations
 
@@ -20,3 +21,21 @@ def model_matrix(frame: pd.DataFrame, covariates: list[str]) -> tuple[np.ndarray
                 columns.append((col.astype(str) == level).to_numpy(dtype=float))
                 names.append(f"{name}{level}")
     return np.column_stack(columns), names
+
+
+def complete_rows(
+    data: pd.DataFrame, columns: list[str], weights: np.ndarray | None, error: type[Exception]
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The rows of ``data`` with every column present (and a weight, when weights are given:
+    na.omit of the model frame, as R's glm does with ``weights``), and those rows' weights —
+    checked finite and non-negative, and raising ``error`` when they are not."""
+    complete = data[columns].notna().all(axis=1).to_numpy().copy()
+    if weights is None:
+        return complete, None
+    weights = np.asarray(weights, dtype=float)
+    if len(weights) != len(data):
+        raise error(f"weights has {len(weights)} values for {len(data)} rows of the data")
+    complete &= ~np.isnan(weights)
+    if np.any(weights[complete] < 0) or not np.all(np.isfinite(weights[complete])):
+        raise error("weights must be finite and non-negative")
+    return complete, weights[complete]

@@ -16,11 +16,25 @@ What svyglm computes (survey 4.x, ``svyglm.survey.design`` and ``svy.varcoef``):
   PSUs, n_h/(n_h − 1) · Σ_j (z_hj − z̄_h)(z_hj − z̄_h)ᵀ over PSU totals z_hj.
 - residual df = (#PSUs − #strata) + 1 − p; t-based p-values and CIs on it.
 - a domain (subgroup) keeps every PSU and stratum: rows outside it get weight 0.
+
+The hard cases, as R (``glm.fit``) treats them or better:
+
+- aliased columns — a column that is a linear combination of earlier ones on the rows in the
+  fit (a factor level absent from a domain, say) — are dropped before fitting and reported NA,
+  as glm.fit's pivoted QR (``dqrdc2``, relative tolerance 1e-7) does; the residual df counts
+  the columns estimated (svyglm: ``degf + 1 − #non-NA``).
+- separation: R only warns "fitted probabilities numerically 0 or 1" and prints estimates
+  that are points on the way to infinity. Here a binomial fit is checked for complete and
+  quasi-complete separation by the linear programme of Konis (2007, the method of R's
+  detectseparation): the MLE exists iff no β ≠ 0 has xᵢβ ≥ 0 wherever y = 1 and ≤ 0
+  wherever y = 0. The estimates are kept (as R's) and the result says ``separation``.
+- non-convergence and every numerical warning of a fit are recorded on it, not hidden.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -87,12 +101,43 @@ def total_variance(scores: np.ndarray, design: Design) -> np.ndarray:
 @dataclass
 class GlmResult:
     names: list[str]
-    coef: np.ndarray
-    cov: np.ndarray
+    coef: np.ndarray  # NaN where aliased
+    cov: np.ndarray  # NaN rows and columns where aliased
     df_residual: float
     family: str
     design_based: bool
     n: int
+    converged: bool = True
+    separation: str = "none"  # none | quasi-complete | complete (binomial fits only)
+    separated_terms: list[str] = field(default_factory=list)
+    aliased: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    loglik: float = float("nan")  # the unweighted fits' log-likelihood (for likelihood-ratio tests)
+
+    @property
+    def rank(self) -> int:
+        return len(self.names) - len(self.aliased)
+
+    @property
+    def trustworthy(self) -> bool:
+        """Converged, with finite estimates: no separation (estimates on the way to ±∞)."""
+        return self.converged and self.separation == "none"
+
+    def problems(self) -> list[str]:
+        """What a reader of this fit must know, one sentence each (empty when nothing)."""
+        out = []
+        if self.separation != "none":
+            on = f" on {', '.join(self.separated_terms)}" if self.separated_terms else ""
+            out.append(
+                f"{self.separation} separation{on}: the maximum-likelihood estimates do not exist "
+                "(those reported are where the iterations stopped on their way to infinity)"
+            )
+        if not self.converged:
+            out.append("the IRLS iterations did not converge")
+        if self.aliased:
+            out.append(f"aliased (not estimable on these rows), reported NA: {', '.join(self.aliased)}")
+        out += [w for w in self.warnings if w not in out]
+        return out
 
     @property
     def se(self) -> np.ndarray:
@@ -133,10 +178,110 @@ class GlmResult:
         )
 
 
-def _irls(y: np.ndarray, x: np.ndarray, w: np.ndarray, family: str):
+def _irls(y: np.ndarray, x: np.ndarray, w: np.ndarray, family: str, max_iterations: int = 200):
     model = sm.GLM(y, x, family=FAMILIES[family](), var_weights=w)
-    fit = model.fit(tol=1e-12, maxiter=200, scale=1.0 if family == "binomial" else None)
+    fit = model.fit(tol=1e-12, maxiter=max_iterations, scale=1.0 if family == "binomial" else None)
     return model, fit
+
+
+ALIAS_TOLERANCE = 1e-7  # glm.fit: qr(x, tol = min(1e-07, control$epsilon / 1000))
+SEPARATION_TOLERANCE = 1e-6  # well above HiGHS's feasibility tolerance (1e-7) per row
+
+
+def estimable_columns(x: np.ndarray) -> np.ndarray:
+    """Which columns to keep, as glm.fit's QR (LINPACK dqrdc2, limited pivoting) keeps them:
+    in order, a column whose part orthogonal to the columns kept before it has a norm below
+    1e-7 of its own norm is aliased."""
+    keep = np.zeros(x.shape[1], dtype=bool)
+    basis = np.empty((x.shape[0], 0))
+    for j in range(x.shape[1]):
+        col = x[:, j]
+        norm = np.linalg.norm(col)
+        if norm == 0:
+            continue
+        rest = col - basis @ (basis.T @ col)
+        rest = rest - basis @ (basis.T @ rest)  # twice: Gram-Schmidt that stays orthogonal
+        left = np.linalg.norm(rest)
+        if left > ALIAS_TOLERANCE * norm:
+            keep[j] = True
+            basis = np.column_stack([basis, rest / left])
+    return keep
+
+
+def separation(y: np.ndarray, x: np.ndarray) -> tuple[str, np.ndarray]:
+    """Complete, quasi-complete or no separation of a binomial outcome by ``x`` (full column
+    rank), and the columns a separating direction moves (Konis 2007's linear programmes).
+
+    With s = +1 where y = 1 and −1 where y = 0 (and xᵢβ = 0 forced for proportions strictly
+    between): maximise Σ sᵢxᵢβ subject to sᵢxᵢβ ≥ 0 and −1 ≤ β ≤ 1. A positive optimum is a
+    direction along which the likelihood rises for ever: separation. It is complete when some
+    β makes every sᵢxᵢβ > 0 (a second programme maximises their minimum), quasi-complete else.
+    """
+    from scipy.optimize import linprog
+
+    scale = np.abs(x).max(axis=0)
+    xs = x / np.where(scale > 0, scale, 1.0)
+    ones, zeros = y >= 1, y <= 0
+    middle = ~(ones | zeros)
+    sx = np.vstack([xs[ones], -xs[zeros]])
+    equal = xs[middle] if middle.any() else None
+    p = x.shape[1]
+    found = _cone(-sx.sum(axis=0), sx, equal)
+    if found.status != 0 or -found.fun <= SEPARATION_TOLERANCE * max(len(sx), 1):
+        return "none", np.zeros(p, dtype=bool)
+    moved = _diverging(sx, equal, p)
+    if equal is not None:
+        return "quasi-complete", moved
+    # maximise t subject to sᵢxᵢβ ≥ t for all i, |β| ≤ 1, t ≤ 1: variables (β, t)
+    margin = linprog(
+        np.r_[np.zeros(p), -1.0],
+        A_ub=np.column_stack([-sx, np.ones(len(sx))]),
+        b_ub=np.zeros(len(sx)),
+        bounds=[(-1, 1)] * p + [(None, 1)],
+        method="highs",
+    )
+    complete = margin.status == 0 and -margin.fun > SEPARATION_TOLERANCE
+    return ("complete" if complete else "quasi-complete"), moved
+
+
+def _cone(c: np.ndarray, sx: np.ndarray, equal: np.ndarray | None):
+    """min cᵀβ over the box |β| ≤ 1 of the cone sᵢxᵢβ ≥ 0 (and xᵢβ = 0 for the ``equal`` rows)."""
+    from scipy.optimize import linprog
+
+    return linprog(
+        c,
+        A_ub=-sx,
+        b_ub=np.zeros(len(sx)),
+        A_eq=equal,
+        b_eq=None if equal is None else np.zeros(len(equal)),
+        bounds=[(-1, 1)] * len(c),
+        method="highs",
+    )
+
+
+def _diverging(sx: np.ndarray, equal: np.ndarray | None, p: int) -> np.ndarray:
+    """The coefficients some separating direction moves (their estimates run to ±∞): β_j's
+    largest and smallest values over the cone {sᵢxᵢβ ≥ 0, equalities, |β| ≤ 1}."""
+
+    moved = np.zeros(p, dtype=bool)
+    for j in range(p):
+        for sign in (1.0, -1.0):
+            c = np.zeros(p)
+            c[j] = -sign
+            best = _cone(c, sx, equal)
+            if best.status == 0 and -best.fun > 1e-6:
+                moved[j] = True
+                break
+    return moved
+
+
+def _numerical_notes(caught: list[warnings.WarningMessage]) -> list[str]:
+    notes: list[str] = []
+    for w in caught:
+        text = f"{w.category.__name__}: {str(w.message).strip().splitlines()[0]}"
+        if text not in notes:
+            notes.append(text)
+    return notes
 
 
 def glm(
@@ -146,37 +291,97 @@ def glm(
     family: str,
     design: Design | None = None,
     domain: np.ndarray | None = None,
+    max_iterations: int = 200,
 ) -> GlmResult:
-    """Fit a GLM; design-based (svyglm) when ``design`` is given, on ``domain`` rows if given."""
+    """Fit a GLM; design-based (svyglm) when ``design`` is given, on ``domain`` rows if given.
+
+    Aliased columns come back NA, separation and non-convergence as flags, and the fit's
+    numerical warnings in ``warnings`` (recorded, not printed). ``max_iterations``: IRLS's
+    cap (R's ``glm.control(maxit)``; 200 here, R's 25)."""
     if family not in FAMILIES:
         raise SurveyError(f"family must be one of {sorted(FAMILIES)}, got {family!r}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = _glm(y, x, names, family, design, domain, max_iterations)
+    result.warnings = _numerical_notes(caught)
+    return result
+
+
+def _glm(
+    y: np.ndarray,
+    x: np.ndarray,
+    names: list[str],
+    family: str,
+    design: Design | None,
+    domain: np.ndarray | None,
+    max_iterations: int,
+) -> GlmResult:
     n = len(y)
     if design is None:
-        keep = np.ones(n, dtype=bool) if domain is None else domain.astype(bool)
-        _, fit = _irls(y[keep], x[keep], np.ones(int(keep.sum())), family)
-        return GlmResult(
-            names,
-            fit.params,
-            fit.cov_params(),
-            float(keep.sum() - x.shape[1]),
-            family,
-            False,
-            int(keep.sum()),
-        )
-    w = design.weights * (1.0 if domain is None else domain.astype(float))
-    if not np.any(w > 0):
-        raise SurveyError("no row has a positive weight in this domain")
-    w_scaled = w / w[w > 0].mean()  # as svyglm: the weights' scale changes nothing
-    model, fit = _irls(y, x, w_scaled, family)
-    mu = fit.fittedvalues
-    fam = model.family
-    mu_eta = 1.0 / fam.link.deriv(mu)
-    working_weight = w_scaled * mu_eta**2 / fam.variance(mu)
-    a_inv = np.linalg.inv(x.T @ (working_weight[:, None] * x))
-    estfun = x * (w_scaled * (y - mu) * mu_eta / fam.variance(mu))[:, None]
-    cov = total_variance(estfun @ a_inv, design)
-    df = design.degrees_of_freedom(None if domain is None else domain.astype(bool)) + 1 - x.shape[1]
-    return GlmResult(names, fit.params, cov, float(df), family, True, int((w > 0).sum()))
+        rows = np.ones(n, dtype=bool) if domain is None else domain.astype(bool)
+        w = rows.astype(float)
+    else:
+        w = design.weights * (1.0 if domain is None else domain.astype(float))
+        rows = w > 0
+        if not rows.any():
+            raise SurveyError("no row has a positive weight in this domain")
+    if not rows.any():
+        raise SurveyError("no rows to fit")
+    keep = estimable_columns(x[rows])
+    if not keep.any():
+        raise SurveyError("no column of the model matrix is estimable on these rows")
+    xk = x[:, keep]
+    sep, moved = ("none", np.zeros(int(keep.sum()), dtype=bool))
+    if family == "binomial":
+        sep, moved = separation(y[rows], xk[rows])
+    kept_names = [name for name, k in zip(names, keep, strict=True) if k]
+    if design is None:
+        _, fit = _irls(y[rows], xk[rows], np.ones(int(rows.sum())), family, max_iterations)
+        coef_k, cov_k = fit.params, fit.cov_params()
+        df = float(rows.sum() - keep.sum())
+        loglik = float(fit.llf)
+    else:
+        w_scaled = w / w[rows].mean()  # as svyglm: the weights' scale changes nothing
+        model, fit = _irls(y, xk, w_scaled, family, max_iterations)
+        mu = fit.fittedvalues
+        fam = model.family
+        mu_eta = 1.0 / fam.link.deriv(mu)
+        working_weight = w_scaled * mu_eta**2 / fam.variance(mu)
+        a_inv = np.linalg.inv(xk.T @ (working_weight[:, None] * xk))
+        estfun = xk * (w_scaled * (y - mu) * mu_eta / fam.variance(mu))[:, None]
+        coef_k, cov_k = fit.params, total_variance(estfun @ a_inv, design)
+        df = float(design.degrees_of_freedom(rows) + 1 - keep.sum())
+        loglik = float("nan")
+    p = len(names)
+    coef = np.full(p, np.nan)
+    cov = np.full((p, p), np.nan)
+    coef[keep] = coef_k
+    cov[np.ix_(keep, keep)] = cov_k
+    return GlmResult(
+        names,
+        coef,
+        cov,
+        df,
+        family,
+        design is not None,
+        int(rows.sum()),
+        converged=bool(getattr(fit, "converged", True)),
+        separation=sep,
+        separated_terms=[name for name, m in zip(kept_names, moved, strict=True) if m],
+        aliased=[name for name, k in zip(names, keep, strict=True) if not k],
+        loglik=loglik,
+    )
+
+
+def fit_flags(*fits) -> dict:
+    """The columns every study-table row carries about the fits behind it: did they converge,
+    is the outcome separated, which terms are aliased, and their numerical warnings."""
+    return {
+        "converged": all(f.converged for f in fits),
+        "separation": next((f.separation for f in fits if f.separation != "none"), "none"),
+        "aliased": "; ".join(dict.fromkeys(a for f in fits for a in f.aliased)),
+        "warnings": "; ".join(dict.fromkeys(w for f in fits for w in f.warnings)),
+    }
 
 
 def with_empty_psus(
@@ -207,6 +412,9 @@ def design_matrices(formula: str, data: pd.DataFrame) -> tuple[np.ndarray, np.nd
     """Response and model matrix of an R-style formula (patsy), rows with missing values dropped."""
     import patsy
 
+    used = formula_variables(formula, data, strings=True)
+    if used:  # patsy on the formula's own columns only: a third faster on a 50-column frame
+        data = data[sorted(used)]
     try:
         y, x = patsy.dmatrices(formula, data, return_type="dataframe", NA_action="raise")
     except patsy.PatsyError as exc:
@@ -231,6 +439,7 @@ def svyglm(
     strata: str | None = None,
     psu: str | None = None,
     domain: np.ndarray | None = None,
+    max_iterations: int = 200,
 ) -> GlmResult:
     """``svyglm(formula, design=svydesign(ids=~psu, strata=~strata, weights=~weights, nest=TRUE))``;
     without a design, the ordinary ``glm``."""
@@ -252,15 +461,16 @@ def svyglm(
         if weights is not None and strata is not None and psu is not None
         else None
     )
-    return glm(y, x, names, family, design, domain)
+    return glm(y, x, names, family, design, domain, max_iterations)
 
 
-def _complete_rows(formula: str, data: pd.DataFrame) -> np.ndarray:
-    """Rows with every variable of the formula present.
+def formula_variables(formula: str, data: pd.DataFrame, strings: bool = False) -> set[str]:
+    """The columns of ``data`` the formula uses.
 
-    The variables are the names each of the formula's factors evaluates (patsy evaluates a
-    factor's code as Python), read from its syntax tree: a column whose name is only a part of
-    a term (``x`` in ``y ~ x1``) or of a string in it is not one of them.
+    They are the names each of the formula's factors evaluates (patsy evaluates a factor's
+    code as Python), read from its syntax tree: a column whose name is only a part of a term
+    (``x`` in ``y ~ x1``) or of a string in it is not one of them. ``strings`` adds the string
+    constants that name a column (``Q("odd name")``: a superset, for subsetting a frame).
     """
     import ast
 
@@ -271,11 +481,23 @@ def _complete_rows(formula: str, data: pd.DataFrame) -> np.ndarray:
     except patsy.PatsyError as exc:
         raise SurveyError(f"formula {formula!r}: {exc}") from exc
     columns = set(map(str, data.columns))
-    names = set()
+    names: set[str] = set()
     for term in desc.lhs_termlist + desc.rhs_termlist:
         for factor in term.factors:
             tree = ast.parse(factor.code.strip(), mode="eval")
             names |= {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)} & columns
+            if strings:
+                names |= {
+                    node.value
+                    for node in ast.walk(tree)
+                    if isinstance(node, ast.Constant) and isinstance(node.value, str)
+                } & columns
+    return names
+
+
+def _complete_rows(formula: str, data: pd.DataFrame) -> np.ndarray:
+    """Rows with every variable of the formula present."""
+    names = formula_variables(formula, data)
     return data[sorted(names)].notna().all(axis=1).to_numpy() if names else np.ones(len(data), dtype=bool)
 
 
@@ -293,9 +515,25 @@ def write_result(result: GlmResult, out: Path, formula: str, design: dict) -> di
         "n": result.n,
         "df_residual": result.df_residual,
         "p_value_distribution": "t" if result.uses_t() else "normal",
+        "converged": result.converged,
+        "separation": result.separation,
+        "separated_terms": result.separated_terms,
+        "aliased": result.aliased,
+        "warnings": result.problems(),
         "coefficients": result.table().to_dict(orient="records"),
         "vcov": {"terms": result.names, "matrix": result.cov.tolist()},
     }
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(doc, indent=2))
+    # NaN (aliased terms) as JSON null, which every reader parses; json's NaN token is not JSON
+    out.write_text(json.dumps(_nulls(doc), indent=2, allow_nan=False))
     return doc
+
+
+def _nulls(value):
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _nulls(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_nulls(v) for v in value]
+    return value

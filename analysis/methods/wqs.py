@@ -4,7 +4,9 @@ The steps, as gWQS does them:
 1. score each mixture component into q quantiles on the full data: R type-7 quantiles at
    0, 1/q, …, 1, duplicates dropped, outer bounds opened to ±∞, right-closed bins, scores
    0…q−1 (``gwqs_rank``);
-2. split rows into training and validation (``validation`` is the validation share);
+2. split rows into training and validation: gWQS 3.x draws each row into the validation set
+   with probability ``validation`` (``split="bernoulli"``, the default); gWQS 1.x/2.x took
+   exactly round(``validation``·n) rows (``split="fixed"``);
 3. for each of b bootstrap samples of the training rows, minimise the GLM deviance over
    (β, p) with weights w = p²/Σp² (R's BFGS without gradient; ``b1_constr`` uses |β₁|
    with the chosen sign inside the objective), then refit the GLM with the index
@@ -24,7 +26,7 @@ import os
 import warnings
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +34,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import optimize, stats
 
-from analysis.methods.frames import model_matrix
+from analysis.methods.frames import complete_rows, model_matrix
 from analysis.methods.optim_bfgs import vmmin
 from nhanes_bone.core.errors import InputError
 
@@ -80,19 +82,23 @@ class GlmSummary:
     stat: np.ndarray
     p: np.ndarray
     names: list[str]
+    warnings: list[str]  # the fit's numerical warnings, recorded (not printed)
 
 
 def _glm(
     y: np.ndarray, x: np.ndarray, names: list[str], family: str, weights: np.ndarray | None = None
 ) -> GlmSummary:
     fam = sm.families.Binomial() if family == "binomial" else sm.families.Gaussian()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         fit = sm.GLM(y, x, family=fam, var_weights=weights).fit(tol=1e-10, maxiter=100)
-    se = fit.bse
-    stat = fit.params / se
+        se = fit.bse
+        stat = fit.params / se
     p = 2 * (stats.t.sf(np.abs(stat), fit.df_resid) if family == "gaussian" else stats.norm.sf(np.abs(stat)))
-    return GlmSummary(fit.params, se, stat, p, names)
+    notes = list(dict.fromkeys(f"{w.category.__name__}: {str(w.message).splitlines()[0]}" for w in caught))
+    if not getattr(fit, "converged", True):
+        notes.append("the IRLS iterations did not converge")
+    return GlmSummary(fit.params, se, stat, p, names, notes)
 
 
 EPS = np.finfo(float).eps
@@ -198,6 +204,7 @@ def _one_bootstrap(problem: Problem, rows: np.ndarray) -> dict:
         "stat": fit.stat[1],
         "p": fit.p[1],
         "convergence": convergence,
+        "warnings": "; ".join(fit.warnings),
     }
 
 
@@ -216,6 +223,7 @@ class WqsResult:
     cutpoints: dict[str, np.ndarray]
     direction: str
     family: str
+    warnings: list[str] = field(default_factory=list)  # the final model's numerical warnings
 
     @property
     def mixture_effect(self) -> pd.Series:
@@ -270,6 +278,32 @@ def replay_rows(
     return validation_rows, bootstrap_rows
 
 
+def _complete_rows(
+    data: pd.DataFrame,
+    columns: list[str],
+    weights: np.ndarray | None,
+    validation_rows: np.ndarray | None,
+    bootstrap_rows: list[np.ndarray] | None,
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, list[np.ndarray] | None]:
+    """The complete rows of ``data``, and the per-row inputs given for ``data`` carried over
+    to them: weights and validation flags subset, bootstrap positions renumbered."""
+    complete, weights = complete_rows(data, columns, weights, WqsError)
+    if validation_rows is not None and len(validation_rows) != len(data):
+        raise WqsError(f"validation_rows has {len(validation_rows)} values for {len(data)} rows of the data")
+    if validation_rows is not None:
+        validation_rows = np.asarray(validation_rows, dtype=bool)[complete]
+    if bootstrap_rows is not None:
+        renumber = np.cumsum(complete) - 1
+        moved = []
+        for rows in bootstrap_rows:
+            rows = np.asarray(rows, dtype=int)
+            if not complete[rows].all():
+                raise WqsError("a bootstrap sample draws a row with a missing value (dropped before fitting)")
+            moved.append(renumber[rows])
+        bootstrap_rows = moved
+    return complete, weights, validation_rows, bootstrap_rows
+
+
 def fit_wqs(
     data: pd.DataFrame,
     outcome: str,
@@ -289,11 +323,17 @@ def fit_wqs(
     bootstrap_rows: list[np.ndarray] | None = None,
     weights: np.ndarray | None = None,
     n_jobs: int | None = None,
+    split: str = "bernoulli",
 ) -> WqsResult:
     """Fit WQS. ``validation_rows`` (bool per row) and ``bootstrap_rows`` (row positions, all in
-    the training rows, one array per bootstrap, in draw order) replay another run exactly.
-    Rows with a missing value in any model column are dropped first (as gWQS's na.omit)."""
+    the training rows, one array per bootstrap, in draw order) replay another run exactly;
+    ``weights`` are gWQS's ``weights`` (prior weights of every GLM, e.g. survey weights).
+    All three are indexed like ``data``: rows with a missing value in any model column (or
+    weight) are dropped first (as gWQS's na.omit) and they are realigned to the rows kept.
+    ``split``: ``bernoulli`` (gWQS 3.x) or ``fixed`` (gWQS 1.x/2.x), when no rows are given."""
     covariates = covariates or []
+    if split not in ("bernoulli", "fixed"):
+        raise WqsError(f"split must be bernoulli or fixed, got {split!r}")
     if family not in ("binomial", "gaussian"):
         raise WqsError(f"family must be binomial or gaussian, got {family!r}")
     if signal not in SIGNALS:
@@ -303,16 +343,21 @@ def fit_wqs(
     missing = [c for c in [outcome, *mixture, *covariates] if c not in data.columns]
     if missing:
         raise WqsError(f"column(s) {', '.join(missing)} not in the data")
-    frame = data[[outcome, *mixture, *covariates]].dropna()
+    complete, weights, validation_rows, bootstrap_rows = _complete_rows(
+        data, [outcome, *mixture, *covariates], weights, validation_rows, bootstrap_rows
+    )
+    frame = data.loc[complete, [outcome, *mixture, *covariates]]
     n = len(frame)
     y = frame[outcome].to_numpy(dtype=float)
     scores, cuts = quantile_scores(frame[mixture], q)
     cov, cov_names = model_matrix(frame, covariates)
-    wt = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    wt = np.ones(n) if weights is None else weights
     rng = np.random.default_rng(seed)
     if validation_rows is None:
         validation_rows = np.zeros(n, dtype=bool)
-        if validation > 0:
+        if validation > 0 and split == "bernoulli":
+            validation_rows = rng.random(n) < validation
+        elif validation > 0:
             validation_rows[rng.choice(n, round(n * validation), replace=False)] = True
     validation_rows = np.asarray(validation_rows, dtype=bool)
     train = np.flatnonzero(~validation_rows)
@@ -346,7 +391,7 @@ def fit_wqs(
         for i, part in enumerate(parts):
             fits[i::workers] = part
     boot = pd.DataFrame([f["weights"] for f in fits], columns=mixture)
-    for key in ("b1", "se", "stat", "p", "convergence"):
+    for key in ("b1", "se", "stat", "p", "convergence", "warnings"):
         boot[key] = [f[key] for f in fits]
     boot.insert(0, "boot", np.arange(1, len(fits) + 1))
     mean_weights = average_weights(boot, mixture, positive, signal)
@@ -379,11 +424,21 @@ def fit_wqs(
         cuts,
         direction,
         family,
+        final.warnings,
     )
 
 
 def write_result(
-    result: WqsResult, out: Path, *, direction: str, family: str, q: int, signal: str, b_constrained: bool
+    result: WqsResult,
+    out: Path,
+    *,
+    direction: str,
+    family: str,
+    q: int,
+    signal: str,
+    b_constrained: bool,
+    split: str = "bernoulli",
+    weights: str | None = None,
 ) -> dict:
     """weights.csv, bootstrap.csv, final_model.csv and summary.json in ``out`` (what
     ``nhanes-bone wqs`` writes); returns the summary."""
@@ -403,9 +458,14 @@ def write_result(
         "b": len(result.bootstrap),
         "signal": signal,
         "b_constrained": b_constrained,
+        "split": split,
+        "survey_weights": weights,
+        "n": len(result.validation),
         "n_validation": int(result.validation.sum()),
         "weights": result.weights.to_dict(),
         "wqs": {k: float(v) for k, v in effect.items()},
+        "warnings": result.warnings,
+        "bootstraps_with_warnings": int((result.bootstrap["warnings"] != "").sum()),
         "bootstraps_with_chosen_sign": int(
             ((result.bootstrap.b1 > 0) if direction == "positive" else (result.bootstrap.b1 < 0)).sum()
         ),

@@ -264,32 +264,105 @@ def wqs_weights(weights: pd.DataFrame, models: pd.DataFrame):
     return fig
 
 
+def qgcomp_weights(weights: pd.DataFrame, model: pd.DataFrame):
+    """qgcomp's weight plot: each metal's share of the positive and of the negative partial
+    effect (the conditional fit), the partial effects in the titles."""
+    noboot = model.set_index("method").loc["noboot"]
+    fig, axes = plt.subplots(1, 2, figsize=(8.5, 2.8), sharex=True)
+    for ax, direction, psi in (
+        (axes[0], "negative", noboot.negative_psi),
+        (axes[1], "positive", noboot.positive_psi),
+    ):
+        part = weights[weights.direction == direction].sort_values("weight")
+        ax.barh(part.metal, part.weight, color="#b05a3c" if direction == "negative" else "#3559a8")
+        ax.set_title(f"{direction}: partial ψ = {psi:+.3f}", fontsize=9)
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("weight within the direction")
+    fig.suptitle(
+        f"qgcomp: OR per quartile of all metals {noboot.odds_ratio:.2f} "
+        f"({noboot.or_ci_low:.2f}–{noboot.or_ci_high:.2f}), conditional",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def _by_chain(table: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[str, pd.DataFrame]]]:
+    """The pooled rows, and each chain's own rows (present when the chains disagreed)."""
+    if "chain" not in table:
+        return table, []
+    chain = table["chain"].astype(str)
+    return table[chain == "all"], [(c, table[chain == c]) for c in dict.fromkeys(chain) if c != "all"]
+
+
+DISAGREE = " — CHAINS DISAGREE: each chain dashed; the pooled summary describes neither"
+
+
 def bkmr_univariate(univariate: pd.DataFrame):
-    """Figure 3A: h(metal) with the others at their medians, 95% bands (bkmr's centred curves)."""
-    metals = list(dict.fromkeys(univariate.metal))
+    """Figure 3A: h(metal) with the others at their medians, 95% bands (bkmr's centred curves);
+    when the chains disagreed, each chain's curve dashed over the pooled one, and the title says so."""
+    pooled, chains = _by_chain(univariate)
+    metals = list(dict.fromkeys(pooled.metal))
     fig, axes = plt.subplots(1, len(metals), figsize=(2.6 * len(metals), 2.8), sharey=True)
     for ax, metal in zip(np.atleast_1d(axes), metals, strict=True):
-        part = univariate[univariate.metal == metal]
+        part = pooled[pooled.metal == metal]
         ax.fill_between(part.z, part.est - 1.96 * part.se, part.est + 1.96 * part.se, color="#c9d4ec")
         ax.plot(part.z, part.est, color="#3559a8", lw=1.2)
+        for k, (label, rows) in enumerate(chains):
+            mine = rows[rows.metal == metal]
+            ax.plot(mine.z, mine.est, color=f"C{k + 1}", lw=0.9, ls="--", label=f"chain {label}")
         ax.axhline(0, color="0.5", lw=0.6, ls=":")
         ax.set_title(metal, fontsize=9)
         ax.set_xlabel("ln metal (z-score)", fontsize=8)
     np.atleast_1d(axes)[0].set_ylabel("h(z), probit scale")
+    if chains:
+        np.atleast_1d(axes)[0].legend(fontsize=7)
     fig.suptitle(
-        "Figure 3A: BKMR exposure-response, the other metals at their medians (95% bands)", fontsize=10
+        "Figure 3A: BKMR exposure-response, the other metals at their medians (95% bands)"
+        + (DISAGREE if chains else ""),
+        fontsize=10,
+        color="#b00020" if chains else "black",
     )
     fig.tight_layout()
     return fig
 
 
 def bkmr_overall(risk: pd.DataFrame):
-    """Figure 3B: h with all metals at a quantile minus h with all at their medians."""
+    """Figure 3B: h with all metals at a quantile minus h with all at their medians (each chain
+    beside the pooled estimate when the chains disagreed)."""
+    pooled, chains = _by_chain(risk)
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
-    ax.errorbar(risk["quantile"], risk.est, yerr=1.96 * risk.sd, fmt="o", color="#3559a8", capsize=2, ms=4)
+    ax.errorbar(
+        pooled["quantile"],
+        pooled.est,
+        yerr=1.96 * pooled.sd,
+        fmt="o",
+        color="#3559a8",
+        capsize=2,
+        ms=4,
+        label="pooled",
+    )
+    for k, (label, rows) in enumerate(chains):
+        ax.errorbar(
+            rows["quantile"] + 0.01 * (k + 1),
+            rows.est,
+            yerr=1.96 * rows.sd,
+            fmt="s",
+            color=f"C{k + 1}",
+            capsize=2,
+            ms=3,
+            alpha=0.8,
+            label=f"chain {label}",
+        )
     ax.axhline(0, color="0.5", lw=0.6, ls=":")
     ax.set_xlabel("quantile of every metal")
     ax.set_ylabel("change in h vs medians")
-    ax.set_title("Figure 3B: BKMR overall mixture effect (95% intervals)", fontsize=10)
+    ax.set_title(
+        "Figure 3B: BKMR overall mixture effect (95% intervals)" + ("\nCHAINS DISAGREE" if chains else ""),
+        fontsize=10,
+        color="#b00020" if chains else "black",
+    )
+    if chains:
+        ax.legend(fontsize=7)
     fig.tight_layout()
     return fig

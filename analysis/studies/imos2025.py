@@ -11,13 +11,12 @@ the full design (as study 1).
 from __future__ import annotations
 
 import json
-import warnings
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.methods.survey import Design, SurveyError, design_matrices, glm, with_empty_psus
+from analysis.methods.survey import Design, SurveyError, design_matrices, fit_flags, glm, with_empty_psus
 from nhanes_bone.core.settings import PAPERS_DIR
 
 PAPER = PAPERS_DIR / "imos2025.json"
@@ -49,14 +48,12 @@ def prepare(cohort: pd.DataFrame, design: pd.DataFrame) -> tuple[pd.DataFrame, n
 
 def _fit(full: pd.DataFrame, in_cohort: np.ndarray, formula: str, family: str, sex: str, weighting: str):
     domain = in_cohort & (full["sex"] == sex).to_numpy()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if weighting == "unweighted":
-            y, x, names = design_matrices(formula, full[domain])
-            return glm(y, x, names, family)
-        y, x, names = design_matrices(formula, full)
-        design = Design.from_frame(full, "combined_mec_weight", "design_stratum", "design_psu")
-        return glm(y, x, names, family, design, domain)
+    if weighting == "unweighted":
+        y, x, names = design_matrices(formula, full[domain])
+        return glm(y, x, names, family)
+    y, x, names = design_matrices(formula, full)
+    design = Design.from_frame(full, "combined_mec_weight", "design_stratum", "design_psu")
+    return glm(y, x, names, family, design, domain)
 
 
 def regressions(cohort: pd.DataFrame, design: pd.DataFrame) -> pd.DataFrame:
@@ -85,6 +82,7 @@ def regressions(cohort: pd.DataFrame, design: pd.DataFrame) -> pd.DataFrame:
                     ci = fit.ci(kind="t" if fit.uses_t() else "normal")[i]
                     row = {
                         **base,
+                        **fit_flags(fit),
                         "n": fit.n,
                         "estimate": fit.coef[i],
                         "ci_low": ci[0],

@@ -73,6 +73,18 @@ CYCLES = {
     ),
 }
 
+
+def seqn_starts(scale: float) -> dict[str, int]:
+    """Each cycle's first SEQN at ``scale``: the genuine one, moved up when the cycle before
+    would reach into it (at 10× the 2013-2014 range passes 109,263, where 2017-2020 starts), so
+    that a participant id never repeats across cycles at any scale."""
+    starts, next_free = {}, 0
+    for suffix, design in CYCLES.items():
+        starts[suffix] = max(design.first_seqn, next_free)
+        next_free = starts[suffix] + max(1, round(design.n * scale))
+    return starts
+
+
 RACE_NAMES = {
     1: "mexican_american",
     2: "other_hispanic",

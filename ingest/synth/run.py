@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ import pyreadstat
 from ingest.discover import SYNTHETIC_LABEL_PREFIX, SYNTHETIC_MARKER
 from ingest.synth import truth, truth_model
 from ingest.synth.bones import bmd_values, scan_status
-from ingest.synth.people import CYCLES, CycleDesign, people
+from ingest.synth.people import CYCLES, CycleDesign, people, seqn_starts
 from ingest.xpt import OBS_HEADER, sha256_of
 from nhanes_bone.core.catalog import load_catalog, load_columns
 from nhanes_bone.core.errors import InputError
@@ -99,8 +100,9 @@ def synthesize(out: Path, seed: int = 20250101, scale: float = 1.0) -> dict:
         raise InputError(f"--scale must be positive, got {scale}")
     rng = np.random.default_rng(seed)
     frames = {}
+    starts = seqn_starts(scale)
     for suffix, design in CYCLES.items():
-        df = people(design, scale, rng)
+        df = people(replace(design, first_seqn=starts[suffix]), scale, rng)
         scan_status(df, design, rng)
         frames[suffix] = df
 

@@ -1,4 +1,4 @@
-"""Methods on any CSV: svyglm, wqs, bkmr."""
+"""Methods on any CSV: svyglm, wqs, qgcomp, bkmr."""
 
 from __future__ import annotations
 
@@ -10,10 +10,15 @@ from rich.markup import escape
 
 from nhanes_bone.cli.common import (
     METHODS_PANEL,
+    CovariatesOpt,
     CsvOpt,
     Direction,
     Family,
+    MixtureOpt,
+    OutcomeOpt,
+    QuantilesOpt,
     Signal,
+    SplitRule,
     Summaries,
     app,
     clear_errors,
@@ -54,23 +59,23 @@ def svyglm(
     table = result.table()
     console.print(table.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
     console.print(f"residual df {result.df_residual:g}; written to {out}")
+    for problem in result.problems():
+        err.print(f"[yellow]warning:[/] {escape(problem)}", highlight=False, soft_wrap=True)
 
 
 @app.command(rich_help_panel=METHODS_PANEL)
 def wqs(
     data: CsvOpt,
-    outcome: Annotated[str, typer.Option(help="Outcome column (0/1 for binomial).")],
-    mixture: Annotated[str, typer.Option(help="Mixture columns, comma-separated.")],
+    outcome: OutcomeOpt,
+    mixture: MixtureOpt,
     out: Annotated[
         Path, typer.Option(help="Folder for weights.csv, bootstrap.csv, final_model.csv, summary.json.")
     ],
     id_column: Annotated[
         str | None, typer.Option(help="Row identifier, needed with --split/--bootstrap.")
     ] = None,
-    covariates: Annotated[
-        str, typer.Option(help="Covariate columns, comma-separated (text columns become dummies).")
-    ] = "",
-    q: Annotated[int, typer.Option(help="Number of quantiles.")] = 4,
+    covariates: CovariatesOpt = "",
+    q: QuantilesOpt = 4,
     validation: Annotated[float, typer.Option(help="Share of rows held out for the final model.")] = 0.6,
     b: Annotated[int, typer.Option(help="Number of bootstrap fits.")] = 100,
     direction: Annotated[
@@ -94,6 +99,17 @@ def wqs(
         typer.Option(exists=True, dir_okay=False, help="CSV boot,draw,id: replay bootstrap samples."),
     ] = None,
     jobs: Annotated[int | None, typer.Option(help="Worker processes (default: all cores).")] = None,
+    split_rule: Annotated[
+        SplitRule,
+        typer.Option(
+            help="How the validation rows are drawn without --split: bernoulli (each row with "
+            "probability --validation, gWQS 3.x) | fixed (exactly that share, gWQS 1.x/2.x)."
+        ),
+    ] = SplitRule.bernoulli,
+    weights: Annotated[
+        str | None,
+        typer.Option(help="Weight column (gWQS's weights: prior weights of every fit, e.g. survey weights)."),
+    ] = None,
 ) -> None:
     """Weighted quantile sum regression on any CSV (gWQS 3.x's algorithm; replayable)."""
 
@@ -127,6 +143,8 @@ def wqs(
             validation_rows=validation_rows,
             bootstrap_rows=bootstrap_rows,
             n_jobs=jobs,
+            split=split_rule.value,
+            weights=_weight_column(frame, weights),
         )
     from analysis.methods.wqs import write_result as write_wqs
 
@@ -138,12 +156,87 @@ def wqs(
         q=q,
         signal=signal.value,
         b_constrained=b_constrained,
+        split="given" if split is not None else split_rule.value,
+        weights=weights,
     )
     effect = result.mixture_effect
     console.print(result.weights.round(4).to_string())
     console.print(
         f"wqs: estimate {effect.estimate:.4f} (SE {effect.std_error:.4f}), p = {effect.p_value:.3g}; written to {out}"
     )
+    for problem in result.warnings:
+        err.print(f"[yellow]warning (final model):[/] {escape(problem)}", highlight=False, soft_wrap=True)
+
+
+@app.command(rich_help_panel=METHODS_PANEL)
+def qgcomp(
+    data: CsvOpt,
+    outcome: OutcomeOpt,
+    mixture: MixtureOpt,
+    out: Annotated[Path, typer.Option(help="Folder for summary.json, weights.csv (and bootstrap.csv).")],
+    covariates: CovariatesOpt = "",
+    q: QuantilesOpt = 4,
+    family: Annotated[Family, typer.Option(help="binomial | gaussian.")] = Family.gaussian,
+    bootstrap: Annotated[
+        int,
+        typer.Option(
+            help="B > 0: qgcomp.glm.boot's marginal structural model with B bootstrap resamples; "
+            "0: qgcomp.glm.noboot."
+        ),
+    ] = 0,
+    seed: Annotated[int | None, typer.Option(help="Seed of the bootstrap resamples.")] = None,
+    rr: Annotated[
+        bool, typer.Option("--rr/--or", help="Binary outcome, bootstrap: the MSM on the RR or the OR scale.")
+    ] = False,
+    weights: Annotated[
+        str | None, typer.Option(help="Weight column (prior weights of the GLMs, e.g. survey weights).")
+    ] = None,
+    jobs: Annotated[
+        int | None, typer.Option(help="Worker processes for the resamples (default: all cores when it pays).")
+    ] = None,
+) -> None:
+    """Quantile g-computation on any CSV (R qgcomp's qgcomp.glm.noboot and qgcomp.glm.boot)."""
+    from analysis.methods.qgcomp import qgcomp as fit_qgcomp
+    from analysis.methods.qgcomp import write_result as write_qgcomp
+
+    with clear_errors():
+        frame = read_csv_option(data)
+        result = fit_qgcomp(
+            frame,
+            outcome,
+            comma_list(mixture),
+            comma_list(covariates),
+            family=family.value,
+            q=q,
+            weights=_weight_column(frame, weights),
+            bootstrap=bootstrap,
+            seed=seed,
+            rr=rr,
+            jobs=jobs,
+        )
+    write_qgcomp(result, out)
+    console.print(result.weights.round(4).to_string(index=False))
+    ratio = result.ratio
+    scale = (
+        f"; {'RR' if rr else 'OR'} {ratio['estimate']:.4f} ({ratio['ci_low']:.4f}, {ratio['ci_high']:.4f})"
+        if ratio
+        else ""
+    )
+    console.print(
+        f"psi {result.psi:.4f} (SE {result.se:.4f}, 95% CI {result.ci[0]:.4f} to {result.ci[1]:.4f}), "
+        f"p = {result.p_value:.3g}{scale} [{result.method}, {result.scale}, n = {result.n}]; written to {out}",
+        highlight=False,
+    )
+    for problem in result.warnings:
+        err.print(f"[yellow]warning:[/] {escape(problem)}", highlight=False, soft_wrap=True)
+
+
+def _weight_column(frame, column: str | None):
+    if column is None:
+        return None
+    if column not in frame.columns:
+        raise InputError(f"--weights {column!r} is not a column of the data")
+    return frame[column].to_numpy(dtype=float)
 
 
 @app.command(rich_help_panel=METHODS_PANEL)
@@ -190,12 +283,30 @@ def bkmr(
     jobs: Annotated[
         int | None, typer.Option(help="Worker processes (default: one per chain, up to the cores).")
     ] = None,
+    scale_covariates: Annotated[
+        bool,
+        typer.Option(
+            "--scale-covariates/--covariates-as-given",
+            help="Centre and scale continuous covariates (default; β per SD, recorded) or fit them as given (bkmr).",
+        ),
+    ] = True,
+    bkmr_compat: Annotated[
+        bool,
+        typer.Option(
+            "--bkmr-compat",
+            help="Run bkmr 0.2.2's exact chain: its sign of the switch move's Hastings term (see README) "
+            "and covariates as given.",
+        ),
+    ] = False,
 ) -> None:
-    """Bayesian kernel machine regression on any CSV (R bkmr 0.2.2's model, priors and sampler)."""
+    """Bayesian kernel machine regression on any CSV (R bkmr 0.2.2's model and priors; its sampler
+    with the switch move's Hastings ratio corrected unless --bkmr-compat)."""
     from analysis.methods.bkmr import BkmrSettings, fit_bkmr, write_fit
 
     with clear_errors():
-        settings = BkmrSettings(family=family, iterations=iter, varsel=varsel, est_h=est_h, thin=thin)
+        settings = BkmrSettings(
+            family=family, iterations=iter, varsel=varsel, est_h=est_h, thin=thin, bkmr_compat=bkmr_compat
+        )
         frame = read_csv_option(data)
         fit = fit_bkmr(
             frame,
@@ -208,6 +319,7 @@ def bkmr(
             log=log,
             standardize=standardize,
             workers=jobs,
+            scale_covariates=scale_covariates and not bkmr_compat,
         )
         diagnostics = write_fit(fit, out, method.value)
     rates = ", ".join(f"{c['iterations_per_second']}" for c in diagnostics["per_chain"])

@@ -1,5 +1,13 @@
-"""Convergence diagnostics for BKMR chains: ESS, split R̂, acceptance rates and plain-language
-warnings when they are poor (the trace plots are ``analysis.report.figures.bkmr_traces``).
+"""Convergence diagnostics for BKMR chains: rank-normalised split R̂, bulk and tail ESS,
+acceptance rates and plain-language warnings when they are poor (the trace plots are
+``analysis.report.figures.bkmr_traces``).
+
+R̂ and ESS are those of Vehtari, Gelman, Simpson, Carpenter & Bürkner (2021), "Rank-
+normalization, folding, and localization: an improved R̂ for assessing convergence of MCMC",
+as arviz-stats computes them: R̂ is the larger of the rank-normalised split R̂ of the draws
+and of their folded (|x − median|) values; bulk ESS is the ESS of the rank-normalised draws,
+tail ESS the smaller ESS of the 5% and 95% quantile indicators. The paper's thresholds: R̂
+below 1.01 and bulk and tail ESS of at least 100 per chain.
 
 bkmr reports none of these; a probit BKMR at n ≈ 900 can sit in a "rough kernel" mode for
 thousands of iterations, so every fit carries them and says when they are poor.
@@ -10,49 +18,55 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from arviz_stats.base import array_stats
 
-# Thresholds behind the warnings (the usual ones: Vehtari et al. 2021 for R̂ and ESS).
-RHAT_MAX = 1.1
-ESS_MIN = 100
+RHAT_MAX = 1.01
+ESS_MIN_PER_CHAIN = 100
 PIP_SPREAD_MAX = 0.2  # chains' PIPs for one exposure further apart than this disagree
 ACCEPT_RANGE = (0.05, 0.9)
+TAIL_PROBS = (0.05, 0.95)
 
 
-def effective_sample_size(draws: np.ndarray) -> float:
-    """ESS of one chain by Geyer's initial positive sequence of autocorrelations."""
-    x = np.asarray(draws, dtype=float)
-    n = len(x)
-    if n < 4 or np.var(x) == 0:
-        return float(n)
-    x = x - x.mean()
-    f = np.fft.rfft(x, 2 * n)
-    acf = np.fft.irfft(f * np.conj(f))[:n] / (np.arange(n, 0, -1) * np.var(x))
-    total, t = 0.0, 0
-    while t + 1 < n:
-        pair = acf[t] + acf[t + 1]
-        if pair <= 0:
-            break
-        total += pair
-        t += 2
-    tau = -1.0 + 2.0 * total  # integrated autocorrelation time
-    return float(n / tau) if tau > 0 else float(n)
+def _chains(chains: list[np.ndarray]) -> np.ndarray:
+    """(chain, draw) of equal length; one chain is split into its halves, so that R̂ still
+    compares the start of the run with its end."""
+    arrays = [np.asarray(c, dtype=float) for c in chains]
+    n = min(len(c) for c in arrays)
+    if len(arrays) == 1:
+        half = n // 2
+        return np.array([arrays[0][:half], arrays[0][half : 2 * half]])
+    return np.array([c[:n] for c in arrays])
 
 
-def split_rhat(chains: list[np.ndarray]) -> float:
-    """Gelman–Rubin R̂ on chains split in halves (post burn-in draws)."""
-    halves = []
-    for c in chains:
-        c = np.asarray(c, dtype=float)
-        h = len(c) // 2
-        halves += [c[:h], c[h : 2 * h]]
-    n = min(len(h) for h in halves)
-    arr = np.array([h[:n] for h in halves])
-    w = arr.var(axis=1, ddof=1).mean()
-    b = n * arr.mean(axis=1).var(ddof=1)
-    if w == 0:
-        return 1.0 if b == 0 else math.inf
-    var_plus = (n - 1) / n * w + b / n
-    return float(math.sqrt(var_plus / w))
+def _constant(arr: np.ndarray) -> bool:
+    return bool(np.all(arr == arr.flat[0]))
+
+
+def bulk_ess(chains: list[np.ndarray]) -> float:
+    """Bulk ESS over all chains (rank-normalised); a constant trace has no ESS (NaN)."""
+    arr = _chains(chains) if len(chains) > 1 else np.asarray(chains[0], dtype=float)[None, :]
+    return math.nan if _constant(arr) else float(array_stats.ess(arr, 0, 1, method="bulk"))
+
+
+def tail_ess(chains: list[np.ndarray]) -> float:
+    arr = _chains(chains) if len(chains) > 1 else np.asarray(chains[0], dtype=float)[None, :]
+    if _constant(arr):
+        return math.nan
+    return float(array_stats.ess(arr, 0, 1, method="tail", prob=TAIL_PROBS))
+
+
+def mean_ess(chains: list[np.ndarray]) -> float:
+    """The ESS for the Monte Carlo error of a posterior mean (no rank normalisation)."""
+    arr = _chains(chains) if len(chains) > 1 else np.asarray(chains[0], dtype=float)[None, :]
+    return math.nan if _constant(arr) else float(array_stats.ess(arr, 0, 1, method="mean"))
+
+
+def rank_rhat(chains: list[np.ndarray]) -> float:
+    """Rank-normalised split R̂ (the larger of bulk and folded); 1 for a constant trace."""
+    arr = _chains(chains)
+    if _constant(arr):
+        return 1.0
+    return float(array_stats.rhat(arr, 0, 1, method="rank"))
 
 
 def _scalars(fit) -> dict[str, list[np.ndarray]]:
@@ -73,20 +87,35 @@ def _scalars(fit) -> dict[str, list[np.ndarray]]:
 
 
 def diagnose(fit) -> dict:
-    """Per parameter ESS (summed over chains) and split R̂; per chain acceptance rates and
-    PIPs; the starts; and warnings. ``ok`` is False when any warning was raised."""
+    """Per parameter bulk and tail ESS and R̂ (all chains); per chain acceptance rates and PIPs;
+    the starts; whether the chains agree; and warnings. ``ok`` is False when any warning was
+    raised."""
     params = {}
     warnings: list[str] = []
+    n_chains = len(fit.chains)
+    ess_min = ESS_MIN_PER_CHAIN * n_chains
     for name, per_chain in _scalars(fit).items():
-        ess = float(sum(effective_sample_size(v) for v in per_chain))
-        rhat = split_rhat(per_chain)
-        params[name] = {"ess": round(ess, 1), "rhat": round(rhat, 4)}
+        bulk, tail, rhat = bulk_ess(per_chain), tail_ess(per_chain), rank_rhat(per_chain)
+        params[name] = {
+            "ess_bulk": round(bulk, 1),
+            "ess_tail": round(tail, 1),
+            "rhat": round(rhat, 4),
+            # kept for readers of older outputs: the bulk ESS
+            "ess": round(bulk, 1),
+        }
         if rhat > RHAT_MAX:
             warnings.append(
-                f"{name}: split R-hat {rhat:.2f} > {RHAT_MAX} (chains disagree or have not converged)"
+                f"{name}: rank-normalised R-hat {rhat:.3f} > {RHAT_MAX} (chains disagree or have not "
+                "converged)"
             )
-        if ess < ESS_MIN and not name.startswith("r["):
-            warnings.append(f"{name}: effective sample size {ess:.0f} < {ESS_MIN} (run more iterations)")
+        if name.startswith("r["):
+            continue  # under variable selection r sits at 0 for stretches: its ESS says little
+        low = [f"{kind} {value:.0f}" for kind, value in (("bulk", bulk), ("tail", tail)) if value < ess_min]
+        if low:
+            warnings.append(
+                f"{name}: effective sample size ({', '.join(low)}) < {ess_min} ({ESS_MIN_PER_CHAIN} per "
+                "chain; run more iterations)"
+            )
     chains = []
     for i, c in enumerate(fit.chains):
         acc_l = float(c.accept_lambda[1:].mean())
@@ -122,6 +151,9 @@ def diagnose(fit) -> dict:
             spread = float(pips[:, m].max() - pips[:, m].min())
             if spread > PIP_SPREAD_MAX:
                 warnings.append(f"PIP of {e} differs between chains by {spread:.2f} > {PIP_SPREAD_MAX}")
+    disagreement = [
+        w for w in warnings if ("R-hat" in w and not w.startswith("r[")) or w.startswith("PIP of ")
+    ]
     if len(fit.chains) == 1:
         warnings.append(
             "one chain only: R-hat compares its two halves; run --chains 2 or more to compare starts"
@@ -137,10 +169,15 @@ def diagnose(fit) -> dict:
         "per_chain": chains,
         "thresholds": {
             "rhat_max": RHAT_MAX,
-            "ess_min": ESS_MIN,
+            "ess_min_per_chain": ESS_MIN_PER_CHAIN,
+            "ess_min": ESS_MIN_PER_CHAIN * len(fit.chains),
             "pip_spread_max": PIP_SPREAD_MAX,
             "accept_range": list(ACCEPT_RANGE),
         },
         "warnings": warnings,
         "ok": not warnings,
+        # R̂ above its threshold or PIPs apart: summaries pooled over these chains describe none
+        # of them; outputs then carry per-chain summaries and the figures say so
+        "chains_agree": len(fit.chains) < 2 or not disagreement,
+        "disagreement": disagreement,
     }

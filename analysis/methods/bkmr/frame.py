@@ -41,9 +41,17 @@ def fit_bkmr(
     log: bool = False,
     standardize: bool = False,
     workers: int | None = None,
+    scale_covariates: bool = True,
 ) -> Fit:
     """Check the columns, build y, Z and X (no intercept, as bkmr; text covariates become
-    treatment dummies) and run the chains."""
+    treatment dummies) and run the chains.
+
+    ``scale_covariates``: centre and scale each continuous covariate (more than two distinct
+    values; SD with n − 1). With no intercept in X, an uncentred covariate such as age (≈ 63)
+    makes β and the level of h trade off along a long ridge, which the Gibbs steps cross
+    slowly; centred, they are nearly independent. The exposure-response summaries (h's
+    contrasts, PIPs) do not depend on it; β is then per SD (``beta.csv`` gives both). bkmr
+    does not scale: ``scale_covariates=False`` (and ``--bkmr-compat``) fit X as given."""
     from analysis.methods.frames import model_matrix
 
     if not exposures:
@@ -73,5 +81,15 @@ def fit_bkmr(
     x, names = x[:, 1:], names[1:]
     if x.shape[1] and np.linalg.matrix_rank(x) < x.shape[1]:
         raise BkmrError(f"covariates are collinear: {', '.join(names)}")
+    scaling: dict[str, dict[str, float]] = {}
+    if scale_covariates:
+        x = x.copy()
+        for k, name in enumerate(names):
+            if len(np.unique(x[:, k])) > 2:
+                mean, sd = float(x[:, k].mean()), float(x[:, k].std(ddof=1))
+                x[:, k] = (x[:, k] - mean) / sd
+                scaling[name] = {"mean": mean, "sd": sd}
     result = run_chains(y, z, x, settings, chains=chains, seed=seed, workers=workers)
-    return Fit(y, z, x, result, settings, exposures=list(exposures), covariates=names)
+    return Fit(
+        y, z, x, result, settings, exposures=list(exposures), covariates=names, covariate_scaling=scaling
+    )

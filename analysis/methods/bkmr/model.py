@@ -18,7 +18,7 @@ factor, so n in the thousands is fine.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import linalg, special
@@ -48,6 +48,9 @@ class BkmrSettings:
     update_lambda: bool = True  # False holds λ at its start (tests against closed forms)
     prior_only: bool = False  # drop the likelihood: a sampler-correctness check
     thin: int = 10  # keep every thin-th post-burn-in draw of y* (and h) for "exact" summaries
+    # bkmr 0.2.2's own chain: its variable-selection switch move carries the move-probability
+    # term of the Hastings ratio with the opposite sign (propose_r_delta); False: the correct ratio
+    bkmr_compat: bool = False
 
     def __post_init__(self) -> None:
         if self.family not in ("gaussian", "binomial"):
@@ -77,6 +80,7 @@ class State:
     sigsq: float
     ystar: np.ndarray
     h: np.ndarray | None = None
+    notes: list[str] = field(default_factory=list)  # what the starting fit warned of
 
 
 def cross_kernel(a: np.ndarray, b: np.ndarray, r: np.ndarray) -> np.ndarray:
@@ -191,7 +195,16 @@ def _log_mass(centre: float, s: BkmrSettings) -> float:
 
 def propose_r_delta(r: np.ndarray, delta: np.ndarray, s: BkmrSettings, rng: np.random.Generator):
     """bkmr's ``rdelta.comp.update`` proposal. Returns (r*, δ*, log prior ratio + log
-    proposal ratio, move) with move 1 = switch, 2 = refine."""
+    proposal ratio, move) with move 1 = switch, 2 = refine.
+
+    The switch move is chosen with probability 1 when every δ is 0 and 1/2 otherwise, so its
+    Hastings ratio carries q(θ | θ*)/q(θ* | θ) = P(move | θ*)/P(move | θ). bkmr 0.2.2
+    (R/bkmr_parameter_update_functions.R) adds ``-log(move.prob.star) + log(move.prob)``, the
+    inverse, so its chain does not leave the posterior invariant: under the prior alone with
+    π ~ Beta(1, 1) it visits "no exposure selected" less often than the prior's 1/(M + 1)
+    (about 0.05 instead of 1/6 for M = 5). We use the correct ratio; ``bkmr_compat`` restores
+    bkmr's sign, to replay its chain.
+    """
     m = len(r)
     all_off = not delta.any()
     move = 1 if all_off else int(rng.integers(1, 3))
@@ -204,11 +217,11 @@ def propose_r_delta(r: np.ndarray, delta: np.ndarray, s: BkmrSettings, rng: np.r
         move_prob_star = 1.0 if not delta_star.any() else 0.5
         # prior(r*)/q(r*) = 1 when r is drawn from its prior: only δ's prior and the move
         # probabilities remain
+        move_term = math.log(move_prob_star) - math.log(move_prob)
         log_ratio = (
             log_prior_delta(delta_star, s)
             - log_prior_delta(delta, s)
-            + math.log(move_prob_star)
-            - math.log(move_prob)
+            + (-move_term if s.bkmr_compat else move_term)
         )
         return r_star, delta_star, log_ratio, 1
     active = np.flatnonzero(delta)

@@ -34,29 +34,38 @@ def draws_frame(fit: Fit) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def summaries(fit: Fit, method: str = "approx") -> dict[str, pd.DataFrame]:
-    return {
-        "pips": fit.pips(),
-        "overall_risk": fit.overall_risk(method=method),
-        "univariate": fit.univariate(method=method),
-        "singvar": fit.single_variable(method=method),
-        "beta": fit.beta(),
-    }
+def summaries(fit: Fit, method: str = "approx", per_chain: bool = False) -> dict[str, pd.DataFrame]:
+    """The pooled summaries (``chain`` = "all"); with ``per_chain`` — which write_fit and the
+    study ask for when the chains disagree — each chain's own rows after them (chain 0, 1, …)."""
+    fits = [("all", fit)] + ([(str(i), fit.chain(i)) for i in range(len(fit.chains))] if per_chain else [])
+    out: dict[str, list[pd.DataFrame]] = {}
+    for label, f in fits:
+        for name, table in (
+            ("pips", f.pips()),
+            ("overall_risk", f.overall_risk(method=method)),
+            ("univariate", f.univariate(method=method)),
+            ("singvar", f.single_variable(method=method)),
+            ("beta", f.beta()),
+        ):
+            out.setdefault(name, []).append(table.assign(chain=label))
+    return {name: pd.concat(parts, ignore_index=True) for name, parts in out.items()}
 
 
 def write_fit(fit: Fit, out: Path, method: str = "approx") -> dict:
     """Write every file; returns the diagnostics (with their warnings)."""
     out.mkdir(parents=True, exist_ok=True)
-    for name, table in summaries(fit, method).items():
-        table.to_csv(out / f"{name}.csv", index=False)
     diagnostics = diagnose(fit)
+    for name, table in summaries(fit, method, per_chain=not diagnostics["chains_agree"]).items():
+        table.to_csv(out / f"{name}.csv", index=False)
     diagnostics["summary_method"] = method
+    diagnostics["covariate_scaling"] = fit.covariate_scaling
+    diagnostics["bkmr_compat"] = fit.settings.bkmr_compat
     (out / "diagnostics.json").write_text(json.dumps(diagnostics, indent=2, default=float))
     draws = draws_frame(fit)
     draws.to_csv(out / "draws.csv.gz", index=False)
     from analysis.methods.bkmr import plots
 
-    fig = plots.bkmr_traces(draws)
+    fig = plots.bkmr_traces(draws, disagree=not diagnostics["chains_agree"])
     fig.savefig(out / "trace.png", dpi=110)
     plots.plt.close(fig)
     return diagnostics

@@ -10,8 +10,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 
-def bkmr_traces(draws: pd.DataFrame):
-    """Trace of the log-likelihood, λ, each r_m and each β, one colour per chain, burn-in shaded."""
+def bkmr_traces(draws: pd.DataFrame, disagree: bool = False):
+    """Trace of the log-likelihood, λ, each r_m and each β, one colour per chain, burn-in shaded;
+    ``disagree`` marks the figure when the diagnostics found the chains apart."""
     columns = ["loglik", "lambda"] + [c for c in draws.columns if c.startswith(("r[", "beta["))]
     cols = 2
     rows = int(np.ceil(len(columns) / cols))
@@ -29,6 +30,9 @@ def bkmr_traces(draws: pd.DataFrame):
     for ax in list(axes.flat)[len(columns) :]:
         ax.set_visible(False)
     axes.flat[0].legend(fontsize=7, loc="lower right")
-    fig.suptitle("BKMR traces (shaded: burn-in, the first half of each chain)", fontsize=9)
+    title = "BKMR traces (shaded: burn-in, the first half of each chain)"
+    if disagree:
+        title += " — THE CHAINS DISAGREE: pooled summaries describe neither; see the per-chain rows"
+    fig.suptitle(title, fontsize=9, color="#b00020" if disagree else "black")
     fig.tight_layout()
     return fig

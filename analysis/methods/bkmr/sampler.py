@@ -75,6 +75,7 @@ def bkmr_start(y: np.ndarray, z: np.ndarray, x: np.ndarray, family: str) -> Stat
     design = np.column_stack([np.ones(n), z, x])
     beta = np.zeros(x.shape[1])
     sigsq = 1.0
+    start_notes: list[str] = []
     if family == "gaussian":
         coef, *_ = np.linalg.lstsq(design, y, rcond=None)
         beta = coef[1 + m :]
@@ -82,17 +83,28 @@ def bkmr_start(y: np.ndarray, z: np.ndarray, x: np.ndarray, family: str) -> Stat
         sigsq = float(resid @ resid / max(n - np.linalg.matrix_rank(design), 1))
         ystar = y.astype(float).copy()
     else:
-        try:
-            with warnings.catch_warnings():  # bkmr's glm warns and goes on too
-                warnings.simplefilter("ignore")
+        # bkmr's glm warns and goes on: the warnings are kept on the start (diagnostics.json)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
                 res = sm.GLM(y, design, family=sm.families.Binomial(sm.families.links.Probit())).fit()
                 if not np.all(np.isfinite(res.params)):
                     raise ValueError("probit start did not converge")
-            beta = np.asarray(res.params)[1 + m :]
-        except Exception:  # bkmr: try(glm(...)); on failure β = 0
-            pass
+                beta = np.asarray(res.params)[1 + m :]
+            except Exception as exc:  # bkmr: try(glm(...)); on failure β = 0
+                start_notes.append(f"probit start failed ({exc}); β starts at 0 as in bkmr")
+        start_notes += [f"{w.category.__name__}: {str(w.message).splitlines()[0]}" for w in caught]
         ystar = np.where(y > 0, 0.5, -0.5)
-    return State(beta=beta, lam=10.0, r=np.ones(m), delta=np.ones(m), sigsq=sigsq, ystar=ystar, h=np.ones(n))
+    return State(
+        beta=beta,
+        lam=10.0,
+        r=np.ones(m),
+        delta=np.ones(m),
+        sigsq=sigsq,
+        ystar=ystar,
+        h=np.ones(n),
+        notes=list(dict.fromkeys(start_notes)),
+    )
 
 
 class _Linalg:
@@ -256,6 +268,7 @@ def run_chain(
         "delta": st.delta.tolist(),
         "beta": st.beta.tolist(),
         "sigsq": st.sigsq,
+        "warnings": list(st.notes),
     }
     la = _Linalg(z, st.r, st.lam)
     it = s.iterations

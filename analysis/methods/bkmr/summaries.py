@@ -18,7 +18,7 @@ import pandas as pd
 from scipy.linalg import lapack
 
 from analysis.methods.bkmr import fast
-from analysis.methods.bkmr.diagnostics import effective_sample_size
+from analysis.methods.bkmr.diagnostics import mean_ess
 from analysis.methods.bkmr.model import BkmrSettings, cross_kernel
 from analysis.methods.bkmr.sampler import Chain
 from nhanes_bone.core.errors import InputError
@@ -54,11 +54,26 @@ class Fit:
     settings: BkmrSettings
     exposures: list[str] = field(default_factory=list)
     covariates: list[str] = field(default_factory=list)
+    # continuous covariates centred and scaled before fitting: name → {"mean", "sd"}
+    covariate_scaling: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.exposures = self.exposures or [f"z{m + 1}" for m in range(self.z.shape[1])]
         self.covariates = self.covariates or [f"x{k + 1}" for k in range(self.x.shape[1])]
         self._cache: dict = {}
+
+    def chain(self, i: int) -> Fit:
+        """The same model with chain ``i`` alone (for per-chain summaries when chains disagree)."""
+        return Fit(
+            self.y,
+            self.z,
+            self.x,
+            [self.chains[i]],
+            self.settings,
+            self.exposures,
+            self.covariates,
+            self.covariate_scaling,
+        )
 
     def post(self, name: str) -> np.ndarray:
         """Draws after burn-in (the first half, as bkmr), all chains stacked."""
@@ -68,16 +83,20 @@ class Fit:
         return pd.DataFrame({"variable": self.exposures, "PIP": self.post("delta").mean(axis=0)})
 
     def beta(self) -> pd.DataFrame:
-        """Covariate coefficients: mean, sd, 95% interval, ESS and Monte Carlo SE (sd/√ESS)."""
+        """Covariate coefficients: mean, sd, 95% interval, ESS and Monte Carlo SE (sd/√ESS), on
+        the scale fitted — per SD of a scaled covariate (``scaled_sd``) — and, for those, the
+        mean per unit of the covariate as given (``mean_per_unit``)."""
         rows = []
         post = self.post("beta")
         for k, name in enumerate(self.covariates):
             draws = post[:, k]
-            ess = sum(effective_sample_size(c.beta[c.iterations // 2 :, k]) for c in self.chains)
+            ess = mean_ess([c.beta[c.iterations // 2 :, k] for c in self.chains])
             lo, hi = np.quantile(draws, [0.025, 0.975])
             sd = float(draws.std(ddof=1))
-            rows.append((name, draws.mean(), sd, lo, hi, ess, sd / math.sqrt(ess)))
-        return pd.DataFrame(rows, columns=["covariate", "mean", "sd", "q2.5", "q97.5", "ess", "mcse"])
+            unit = self.covariate_scaling.get(name, {}).get("sd", 1.0)
+            rows.append((name, draws.mean(), sd, lo, hi, ess, sd / math.sqrt(ess), unit, draws.mean() / unit))
+        columns = ["covariate", "mean", "sd", "q2.5", "q97.5", "ess", "mcse", "scaled_sd", "mean_per_unit"]
+        return pd.DataFrame(rows, columns=columns)
 
     def predict(self, znew: np.ndarray, method: str = "approx") -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and covariance of h(znew)."""

@@ -35,10 +35,15 @@ def study1_bkmr(
         log=True,
         standardize=True,
     )
-    tables = {f"bkmr_{name}": table for name, table in summaries(fit).items()}
     diag = diagnose(fit)
+    # chains that disagree get their own summaries beside the pooled ones (chain = "all")
+    per_chain = summaries(fit, per_chain=not diag["chains_agree"])
+    tables = {f"bkmr_{name}": table for name, table in per_chain.items()}
     tables["bkmr_convergence"] = pd.DataFrame(
-        [{"parameter": k, "ess": v["ess"], "rhat": v["rhat"]} for k, v in diag["parameters"].items()]
+        [
+            {"parameter": k, "ess_bulk": v["ess_bulk"], "ess_tail": v["ess_tail"], "rhat": v["rhat"]}
+            for k, v in diag["parameters"].items()
+        ]
     )
     chains_rows = []
     for c in diag["per_chain"]:

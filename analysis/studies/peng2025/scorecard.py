@@ -233,6 +233,8 @@ def _wqs_rows(weights: pd.DataFrame | None) -> list[dict]:
 def _bkmr_rows(risk: pd.DataFrame | None) -> list[dict]:
     if risk is None or risk.empty:
         return []
+    if "chain" in risk:
+        risk = risk[risk["chain"].astype(str) == "all"]
     top = risk.sort_values("quantile").iloc[-1]
     low, high = top.est - 1.96 * top.sd, top.est + 1.96 * top.sd
     return [

@@ -22,15 +22,13 @@ Choices where STUDY.md is silent (each stated in the tables' notes):
 
 from __future__ import annotations
 
-import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
 
-from analysis.methods.survey import Design, SurveyError, design_matrices, glm, with_empty_psus
+from analysis.methods.survey import Design, SurveyError, design_matrices, fit_flags, glm, with_empty_psus
 from nhanes_bone.core import vocabulary
 
 METALS = {name: (m.column, m.label) for name, m in vocabulary.METALS.items()}
@@ -73,6 +71,23 @@ class StudyData:
     cohort: pd.DataFrame
     full: pd.DataFrame  # the cohort + one zero-weight placeholder per PSU without cohort members
     in_cohort: np.ndarray
+    _matrices: dict = field(default_factory=dict, repr=False)
+
+    def matrices(self, formula: str, frame: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """y, X and the column names of ``formula`` on the cohort or the full design, built once:
+        a subgroup is a row mask on them (patsy costs more than the fit)."""
+        key = (formula, frame)
+        if key not in self._matrices:
+            self._matrices[key] = design_matrices(formula, self.cohort if frame == "cohort" else self.full)
+        return self._matrices[key]
+
+    @property
+    def design(self) -> Design:
+        if "design" not in self._matrices:
+            self._matrices["design"] = Design.from_frame(
+                self.full, "combined_metals_weight", "design_stratum", "design_psu"
+            )
+        return self._matrices["design"]
 
     @classmethod
     def build(cls, cohort: pd.DataFrame, design: pd.DataFrame) -> StudyData:
@@ -85,17 +100,14 @@ class StudyData:
 
 
 def _fit(data: StudyData, formula: str, family: str, weighting: str, domain: np.ndarray | None = None):
-    """Unweighted: the GLM on the cohort (or subgroup). Design: svyglm on the full design."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # perfect-separation and convergence warnings are reported as NaN
-        if weighting == "unweighted":
-            frame = data.cohort if domain is None else data.cohort[domain[data.in_cohort]]
-            y, x, names = design_matrices(formula, frame)
-            return glm(y, x, names, family)
-        y, x, names = design_matrices(formula, data.full)
-        design = Design.from_frame(data.full, "combined_metals_weight", "design_stratum", "design_psu")
-        mask = data.in_cohort if domain is None else domain
-        return glm(y, x, names, family, design, mask)
+    """Unweighted: the GLM on the cohort (or the subgroup's rows of it; a factor level absent
+    from the subgroup is then an aliased column, NA). Design: svyglm on the full design."""
+    if weighting == "unweighted":
+        y, x, names = data.matrices(formula, "cohort")
+        return glm(y, x, names, family, domain=None if domain is None else domain[data.in_cohort])
+    y, x, names = data.matrices(formula, "full")
+    mask = data.in_cohort if domain is None else domain
+    return glm(y, x, names, family, data.design, mask)
 
 
 def _quartile_terms(result, metal: str) -> dict[int, int]:
@@ -138,9 +150,11 @@ def regression_table(
                 rows.append({**base, "term": "error", "note": str(exc)[:200]})
                 continue
             ci = fit.ci(kind="t" if fit.uses_t() else "normal")
+            flags = fit_flags(fit)
             rows.append(
                 {
                     **base,
+                    **flags,
                     "term": "Q1",
                     "quartile": 1,
                     "range": ranges[1],
@@ -155,6 +169,7 @@ def regression_table(
                 rows.append(
                     {
                         **base,
+                        **flags,
                         "term": f"Q{q}",
                         "quartile": q,
                         "range": ranges[q],
@@ -169,6 +184,7 @@ def regression_table(
             rows.append(
                 {
                     **base,
+                    **fit_flags(trend),
                     "term": "trend",
                     "n": trend.n,
                     "estimate": trend.coef[j],
@@ -196,22 +212,21 @@ def table3(data: StudyData, weighting: str) -> pd.DataFrame:
     )
 
 
-def _interaction_p(data: StudyData, metal: str, group_col: str, covs: list[str], weighting: str) -> float:
+def _interaction(data: StudyData, metal: str, group_col: str, covs: list[str], weighting: str):
+    """p for interaction, and the fits it came from: unweighted, the likelihood-ratio test of
+    the interaction terms; design-based, their Wald F test on the design's df (R's
+    ``regTermTest``). Aliased interaction terms (a cell with no women) leave the test."""
     main = f"op ~ C({metal}_quartile) + C({group_col}) + {' + '.join(covs)}"
     full = f"op ~ C({metal}_quartile) * C({group_col}) + {' + '.join(covs)}"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if weighting == "unweighted":
-            y0, x0, _ = design_matrices(main, data.cohort)
-            y1, x1, _ = design_matrices(full, data.cohort)
-            ll0 = sm.GLM(y0, x0, family=sm.families.Binomial()).fit().llf
-            ll1 = sm.GLM(y1, x1, family=sm.families.Binomial()).fit().llf
-            return float(stats.chi2.sf(2 * (ll1 - ll0), x1.shape[1] - x0.shape[1]))
-        fit = _fit(data, full, "binomial", weighting)
-    idx = [i for i, n in enumerate(fit.names) if ":" in n]
+    fit = _fit(data, full, "binomial", weighting)
+    if weighting == "unweighted":
+        reduced = _fit(data, main, "binomial", weighting)
+        lr = 2 * (fit.loglik - reduced.loglik)
+        return float(stats.chi2.sf(lr, fit.rank - reduced.rank)), (fit, reduced)
+    idx = [i for i, n in enumerate(fit.names) if ":" in n and n not in fit.aliased]
     b = fit.coef[idx]
     v = fit.cov[np.ix_(idx, idx)]
-    return regterm_wald_p(b, v, fit.df_residual)
+    return regterm_wald_p(b, v, fit.df_residual), (fit,)
 
 
 def regterm_wald_p(b: np.ndarray, v: np.ndarray, df_residual: float) -> float:
@@ -236,11 +251,13 @@ def table4(data: StudyData, weighting: str) -> pd.DataFrame:
         inter = []
         for metal in METALS:
             try:
-                p = _interaction_p(data, metal, group_col, covs, weighting)
-            except (SurveyError, np.linalg.LinAlgError, ValueError):
-                p = np.nan
+                p, fits = _interaction(data, metal, group_col, covs, weighting)
+                flags = fit_flags(*fits)
+            except (SurveyError, np.linalg.LinAlgError, ValueError) as exc:
+                p, flags = np.nan, {"note": str(exc)[:200]}
             inter.append(
                 {
+                    **flags,
                     "weighting": weighting,
                     "subgroup": group_col,
                     "level": "interaction",
