@@ -74,7 +74,7 @@ report: $(STAMP) ## Render reports/<run>/report.html from WAREHOUSE (seconds; re
 test: $(STAMP) ## Run the test suite (unit, integration on real and synthetic data)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-faults: $(STAMP) ## The fault-injection suite: builds killed at 25 points, two at once, a full disk, a damaged file (minutes)
+test-faults: $(STAMP) ## The fault-injection suite: builds killed at 20 points, two at once, a full disk, a damaged file (minutes)
 	$(BIN)/python -m pytest -m faults $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff lint and format check, the import-linter layer contracts, mypy on core/ and methods/

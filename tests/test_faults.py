@@ -31,7 +31,7 @@ pytestmark = pytest.mark.faults
 
 CLI = str(Path(sys.executable).with_name("nhanes-bone"))
 SEED = 20261201
-TIMED_KILLS = 16
+TIMED_KILLS = 11  # with the 9 named points: 20 kills
 # every named point a build passes, in order (core/warehouse.py, ingest/load.py, ingest/build.py)
 NAMED_KILLS = (
     "locked",
@@ -77,11 +77,21 @@ def complete(warehouse: Path) -> bool:
 
 
 @pytest.fixture(scope="module")
-def good(synthetic_dir: Path, tmp_path_factory) -> tuple[Path, float]:
+def twin(tmp_path_factory) -> Path:
+    """A quarter-size SYNTHETIC twin: the same files and models, builds a little faster."""
+    from ingest.synth import synthesize
+
+    out = tmp_path_factory.mktemp("faults_twin")
+    synthesize(out, seed=7, scale=0.25)
+    return out
+
+
+@pytest.fixture(scope="module")
+def good(twin: Path, tmp_path_factory) -> tuple[Path, float]:
     """A warehouse of the twin built by the command, and how long that build took."""
     warehouse = tmp_path_factory.mktemp("faults_good") / "twin.duckdb"
     started = time.monotonic()
-    done = run(build_command(synthetic_dir, warehouse))
+    done = run(build_command(twin, warehouse))
     assert done.returncode == 0, done.stderr + done.stdout
     return warehouse, time.monotonic() - started
 
@@ -102,15 +112,13 @@ def kill_points(build_seconds: float) -> list[tuple[str, float | str]]:
     return [("point", name) for name in NAMED_KILLS] + [("after", round(t, 2)) for t in times]
 
 
-def test_builds_killed_anywhere_keep_the_warehouse_and_the_next_build_recovers(
-    synthetic_dir, good, warehouse
-):
-    """SIGKILL at 25 points through ingest, dbt and the swap; the last build runs to the end."""
+def test_builds_killed_anywhere_keep_the_warehouse_and_the_next_build_recovers(twin, good, warehouse):
+    """SIGKILL at 20 points through ingest, dbt and the swap; the last build runs to the end."""
     build_seconds = good[1]
     last_good = digest(warehouse)
     outcomes = []
     for how, where in kill_points(build_seconds):
-        command = build_command(synthetic_dir, warehouse, "--fresh")
+        command = build_command(twin, warehouse, "--fresh")
         if how == "point":
             done = run(command, env={KILL_AT_ENV: str(where)})
             code = done.returncode
@@ -130,38 +138,38 @@ def test_builds_killed_anywhere_keep_the_warehouse_and_the_next_build_recovers(
         outcomes.append((how, where, code, "kept" if now == last_good else "new"))
         last_good = now
     # the build after the last kill runs to its end, cleans up, and leaves only the warehouse
-    done = run(build_command(synthetic_dir, warehouse))
+    done = run(build_command(twin, warehouse))
     assert done.returncode == 0, done.stderr + done.stdout
     assert complete(warehouse)
     assert beside(warehouse) == []
     assert sum(code == -signal.SIGKILL for _, _, code, _ in outcomes) >= 20, outcomes
 
 
-def test_a_killed_build_is_cleaned_up_by_the_next_one_which_says_so(synthetic_dir, warehouse):
+def test_a_killed_build_is_cleaned_up_by_the_next_one_which_says_so(twin, warehouse):
     before = digest(warehouse)
-    killed = run(build_command(synthetic_dir, warehouse), env={KILL_AT_ENV: "ingested"})
+    killed = run(build_command(twin, warehouse), env={KILL_AT_ENV: "ingested"})
     assert killed.returncode == -signal.SIGKILL
     left = beside(warehouse)
     assert any(name.startswith("twin.duckdb.building-") for name in left), left
     assert digest(warehouse) == before
-    done = run(build_command(synthetic_dir, warehouse))
+    done = run(build_command(twin, warehouse))
     assert done.returncode == 0, done.stderr
     assert "removed" in done.stderr and "unfinished builds left beside twin.duckdb" in done.stderr
     assert beside(warehouse) == []
 
 
-def test_two_builds_at_once_one_builds_the_other_stops_or_waits(synthetic_dir, warehouse):
+def test_two_builds_at_once_one_builds_the_other_stops_or_waits(twin, warehouse):
     lock = warehouse.with_name(warehouse.name + ".lock")
     first = subprocess.Popen(
-        build_command(synthetic_dir, warehouse), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        build_command(twin, warehouse), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
     deadline = time.monotonic() + 60
     while not (lock.exists() and lock.read_text().strip() == str(first.pid)):
         assert time.monotonic() < deadline and first.poll() is None, "the first build never took the lock"
         time.sleep(0.05)
-    second = run(build_command(synthetic_dir, warehouse))
+    second = run(build_command(twin, warehouse))
     waiting = subprocess.Popen(
-        build_command(synthetic_dir, warehouse, "--wait"),
+        build_command(twin, warehouse, "--wait"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -193,9 +201,7 @@ READER = textwrap.dedent(
 )
 
 
-def test_a_reader_open_during_the_swap_finishes_on_the_old_file_and_the_next_sees_the_new(
-    synthetic_dir, warehouse
-):
+def test_a_reader_open_during_the_swap_finishes_on_the_old_file_and_the_next_sees_the_new(twin, warehouse):
     reader = subprocess.Popen(
         [sys.executable, "-c", READER, str(warehouse)],
         stdin=subprocess.PIPE,
@@ -205,7 +211,7 @@ def test_a_reader_open_during_the_swap_finishes_on_the_old_file_and_the_next_see
     )
     old = reader.stdout.readline().strip()
     assert old, reader.stderr.read()
-    done = run(build_command(synthetic_dir, warehouse, "--fresh"))  # reloads: new loaded_at
+    done = run(build_command(twin, warehouse, "--fresh"))  # reloads: new loaded_at
     assert done.returncode == 0, done.stderr
     out, errs = reader.communicate("go\n", timeout=60)
     assert reader.returncode == 0, errs
@@ -223,23 +229,22 @@ def _file_size_limit(limit: int):
     return set_limit
 
 
-def test_a_full_disk_during_a_build_is_a_clear_error_and_keeps_the_warehouse(synthetic_dir, warehouse):
+def test_a_full_disk_during_a_build_is_a_clear_error_and_keeps_the_warehouse(twin, warehouse):
     """`ulimit -f` stands in for a full disk (no root needed): every write past it fails."""
     before = digest(warehouse)
     done = run(
-        build_command(synthetic_dir, warehouse, "--fresh"),
+        build_command(twin, warehouse, "--fresh"),
         preexec_fn=_file_size_limit(4 * 1024 * 1024),
     )
     assert done.returncode == 1, done.stderr + done.stdout
     assert "the disk filled up during the build" in done.stderr
     assert "previous warehouse is kept" in done.stderr
     assert digest(warehouse) == before
-    assert beside(warehouse) == []
-    assert run(build_command(synthetic_dir, warehouse)).returncode == 0
+    assert beside(warehouse) == []  # (the next build's recovery: the kill test above)
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("mount"), reason="a tmpfs needs root")
-def test_a_really_full_disk_is_a_clear_error_too(synthetic_dir, good, tmp_path):
+def test_a_really_full_disk_is_a_clear_error_too(twin, good, tmp_path):
     small = tmp_path / "small"
     small.mkdir()
     size = good[0].stat().st_size
@@ -250,7 +255,7 @@ def test_a_really_full_disk_is_a_clear_error_too(synthetic_dir, good, tmp_path):
         warehouse = small / "twin.duckdb"
         shutil.copy2(good[0], warehouse)
         before = digest(warehouse)
-        done = run(build_command(synthetic_dir, warehouse, "--fresh"))
+        done = run(build_command(twin, warehouse, "--fresh"))
         assert done.returncode == 1, done.stderr + done.stdout
         assert "the disk filled up during the build" in done.stderr
         assert digest(warehouse) == before
@@ -260,7 +265,7 @@ def test_a_really_full_disk_is_a_clear_error_too(synthetic_dir, good, tmp_path):
 
 
 @pytest.mark.parametrize("damage", ["truncated", "overwritten"])
-def test_a_damaged_warehouse_says_how_to_rebuild_from_raw(synthetic_dir, warehouse, damage):
+def test_a_damaged_warehouse_says_how_to_rebuild_from_raw(twin, warehouse, damage):
     data = bytearray(warehouse.read_bytes())
     if damage == "truncated":
         data = data[: len(data) // 3]
@@ -270,9 +275,10 @@ def test_a_damaged_warehouse_says_how_to_rebuild_from_raw(synthetic_dir, warehou
     query = run([CLI, "query", "--warehouse", str(warehouse), "select count(*) from marts.metals_op_cohort"])
     assert query.returncode == 1
     assert "damaged or truncated" in query.stderr and "nhanes-bone build --fresh" in query.stderr
-    stuck = run(build_command(synthetic_dir, warehouse))
+    stuck = run(build_command(twin, warehouse))
     assert stuck.returncode == 1 and "nhanes-bone build --fresh" in stuck.stderr
     assert beside(warehouse) == []
-    rebuilt = run(build_command(synthetic_dir, warehouse, "--fresh"))
-    assert rebuilt.returncode == 0, rebuilt.stderr
-    assert complete(warehouse) and beside(warehouse) == []
+    if damage == "truncated":  # one rebuild shows the way out (the same for both)
+        rebuilt = run(build_command(twin, warehouse, "--fresh"))
+        assert rebuilt.returncode == 0, rebuilt.stderr
+        assert complete(warehouse) and beside(warehouse) == []

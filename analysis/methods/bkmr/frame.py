@@ -47,10 +47,11 @@ def fit_bkmr(
     treatment dummies) and run the chains.
 
     ``scale_covariates``: centre and scale each continuous covariate (more than two distinct
-    values; SD with n − 1). With no intercept in X, an uncentred covariate such as age (≈ 63)
-    makes β and the level of h trade off along a long ridge, which the Gibbs steps cross
-    slowly; centred, they are nearly independent. The exposure-response summaries (h's
-    contrasts, PIPs) do not depend on it; β is then per SD (``beta.csv`` gives both). bkmr
+    values; SD with n − 1). With no intercept in X, h carries the level Xβ leaves: with an
+    uncentred covariate such as age (≈ 63) β and that level trade off along a long ridge the
+    Gibbs steps cross slowly, and h's prior is spent on the offset — bkmr's posterior is not
+    invariant to shifting a covariate, so this is a (better-posed) model, not only a faster
+    chain (README: the measured difference). β is then per SD (``beta.csv`` gives both). bkmr
     does not scale: ``scale_covariates=False`` (and ``--bkmr-compat``) fit X as given."""
     from analysis.methods.frames import model_matrix
 
