@@ -18,6 +18,7 @@ import pandas as pd
 from analysis.report.outputs import label, write_csv, write_html, write_warehouse
 from analysis.studies.peng2025 import tables as study1
 from analysis.studies.peng2025.data import load, load_study2
+from analysis.studies.peng2025.exposure_response import exposure_response_tables
 from analysis.studies.peng2025.qgcomp import study1_qgcomp
 from analysis.studies.peng2025.reproduce import GRID, reproduction_tables
 from analysis.studies.peng2025.wqs import WQS_COVARIATES, study1_wqs
@@ -62,6 +63,7 @@ def analyze(
     weights, models = study1_wqs(data.cohort, b=wqs_bootstraps)
     tables["wqs_weights"], tables["wqs_model"] = weights, models
     tables.update(study1_qgcomp(data.cohort))
+    tables.update(exposure_response_tables(data))
     if bkmr_iterations:
         from analysis.studies.peng2025.bkmr import study1_bkmr
 

@@ -152,18 +152,21 @@ def _cohort(analysed):
     return load(analysed[1])[0]
 
 
-def test_regterm_wald_p_refers_f_to_k_and_the_residual_df():
+def test_the_design_wald_test_refers_f_to_k_and_the_residual_df():
     """R's regTermTest: F = βᵀV⁻¹β / k on (k, residual df). For k = 2 the F(2, d) tail has the
-    closed form (1 + 2F/d)^(-d/2)."""
-    b, v, df = np.array([0.4, -0.3]), np.array([[0.04, 0.01], [0.01, 0.09]]), 15.0
-    f = float(b @ np.linalg.solve(v, b)) / 2
-    np.testing.assert_allclose(study1.regterm_wald_p(b, v, df), (1 + 2 * f / df) ** (-df / 2), rtol=1e-12)
-    # one term: the squared t test on the same df
+    closed form (1 + 2F/d)^(-d/2); unweighted, the Wald χ²(k)."""
     from scipy import stats
 
-    np.testing.assert_allclose(
-        study1.regterm_wald_p(np.array([0.5]), np.array([[0.04]]), df), 2 * stats.t.sf(2.5, df), rtol=1e-12
-    )
+    from analysis.methods.survey import GlmResult, wald_test
+
+    b, v, df = np.array([0.4, -0.3]), np.array([[0.04, 0.01], [0.01, 0.09]]), 15.0
+    fit = GlmResult(["a", "b"], b, v, df, "binomial", True, 100)
+    f = float(b @ np.linalg.solve(v, b)) / 2
+    np.testing.assert_allclose(wald_test(fit, ["a", "b"]), (1 + 2 * f / df) ** (-df / 2), rtol=1e-12)
+    # one term: the squared t test on the same df
+    np.testing.assert_allclose(wald_test(fit, ["a"]), 2 * stats.t.sf(2.0, df), rtol=1e-12)
+    plain = GlmResult(["a", "b"], b, v, df, "binomial", False, 100)
+    np.testing.assert_allclose(wald_test(plain, ["a", "b"]), stats.chi2.sf(2 * f, 2), rtol=1e-12)
 
 
 def test_table1_gives_the_metals_as_mean_sd_and_median_iqr(analysed):
@@ -231,3 +234,28 @@ def test_qgcomp_finds_the_planted_harm_and_protection_beside_wqs(analysed):
     models = run.tables["qgcomp_model"].set_index("method")
     assert list(models.index) == ["noboot", "boot"] and models.loc["boot", "bootstraps"] == 200
     assert (models.odds_ratio > 0).all() and (models.or_ci_low < models.odds_ratio).all()
+
+
+def test_dose_response_and_the_five_metals_together_follow_the_planted_truth(analysed):
+    """The twin plants cadmium harmful and selenium protective (rising quartile ORs): per IQR of
+    the metal, alone and with the other four, cadmium's OR is above 1 and selenium's below
+    (unweighted); VIFs are at least 1 and the correlation matrix is a correlation matrix."""
+    run, _ = analysed
+    dose = run.tables["dose_response"]
+    per_iqr = dose[(dose.per == "IQR") & (dose.weighting == "unweighted")].set_index("metal")
+    assert per_iqr.loc["cadmium", "odds_ratio"] > 1 and per_iqr.loc["selenium", "odds_ratio"] < 1
+    assert (
+        dose[["p_trend_quartile_medians", "p_nonlinear_rcs3", "p_nonlinear_rcs4"]].stack().between(0, 1).all()
+    )
+    assert len(dose) == 5 * 2 * 2  # metals × weightings × (IQR, doubling)
+    mutual = run.tables["multipollutant"].query("weighting == 'unweighted'").set_index("metal")
+    assert mutual.loc["cadmium", "odds_ratio"] > 1 and mutual.loc["selenium", "odds_ratio"] < 1
+    assert (mutual.vif >= 1).all()
+    rho = run.tables["metal_correlations"].pivot(index="metal_a", columns="metal_b", values="rho")
+    np.testing.assert_allclose(np.diag(rho.to_numpy()), 1)
+    np.testing.assert_allclose(rho.to_numpy(), rho.to_numpy().T)
+    curves = run.tables["spline_curves"]
+    at_median = curves.loc[
+        (curves.metal_value - curves.reference_value).abs().groupby([curves.metal, curves.weighting]).idxmin()
+    ]
+    assert len(curves) == 5 * 2 * 60 and (at_median.odds_ratio.between(0.8, 1.25)).all()

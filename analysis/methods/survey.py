@@ -384,6 +384,23 @@ def fit_flags(*fits) -> dict:
     }
 
 
+def wald_test(result: GlmResult, terms: list[str]) -> float:
+    """p of H₀: the coefficients of ``terms`` are all 0 (aliased ones leave the test).
+
+    Design-based: R's ``regTermTest(method = "Wald")``, F = βᵀV⁻¹β / k on (k, residual df);
+    otherwise the Wald χ²(k) of a GLM (a t-based F for a Gaussian one, as R's ``anova``)."""
+    idx = [result.names.index(t) for t in terms if t not in result.aliased]
+    if not idx:
+        return float("nan")
+    b = result.coef[idx]
+    v = result.cov[np.ix_(idx, idx)]
+    statistic = float(b @ np.linalg.solve(v, b))
+    k = len(idx)
+    if result.uses_t():
+        return float(stats.f.sf(statistic / k, k, result.df_residual))
+    return float(stats.chi2.sf(statistic, k))
+
+
 def with_empty_psus(
     domain: pd.DataFrame,
     design: pd.DataFrame,

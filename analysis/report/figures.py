@@ -16,6 +16,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from analysis.methods.bkmr.plots import bkmr_traces  # noqa: E402, F401  (the report draws it too)
+from nhanes_bone.core import vocabulary  # noqa: E402
 
 DPI = 300
 SYNTHETIC_MARK = "SYNTHETIC DATA — not findings"
@@ -283,6 +284,52 @@ def qgcomp_weights(weights: pd.DataFrame, model: pd.DataFrame):
         f"({noboot.or_ci_low:.2f}–{noboot.or_ci_high:.2f}), conditional",
         fontsize=10,
     )
+    fig.tight_layout()
+    return fig
+
+
+def spline_curves(curves: pd.DataFrame):
+    """One panel per metal: the OR against a woman at the median from the 4-knot spline model,
+    unweighted and design-based, 95% bands, log scales."""
+    metals = list(dict.fromkeys(curves.metal))
+    fig, axes = plt.subplots(1, len(metals), figsize=(2.7 * len(metals), 2.9), sharey=True)
+    for ax, metal in zip(np.atleast_1d(axes), metals, strict=True):
+        for weighting, color in (("unweighted", "#3559a8"), ("design", "#b05a3c")):
+            part = curves[(curves.metal == metal) & (curves.weighting == weighting)]
+            ax.fill_between(part.metal_value, part.or_ci_low, part.or_ci_high, color=color, alpha=0.15)
+            ax.plot(part.metal_value, part.odds_ratio, color=color, lw=1.2, label=weighting)
+        ax.axhline(1, color="0.5", lw=0.6, ls=":")
+        ax.set_yscale("log")
+        ax.yaxis.set_major_locator(matplotlib.ticker.FixedLocator([0.25, 0.5, 1, 2, 4]))
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+        ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        unit = vocabulary.METALS[metal].unit if metal in vocabulary.METALS else ""
+        ax.set_xlabel(unit, fontsize=7)
+        ax.set_title(metal, fontsize=9)
+        ax.tick_params(labelsize=7)
+    np.atleast_1d(axes)[0].set_ylabel("OR vs the median")
+    np.atleast_1d(axes)[0].legend(fontsize=7)
+    fig.suptitle(
+        "Dose–response: restricted cubic splines of ln(metal), 4 knots, Model 3 (95% bands)", fontsize=10
+    )
+    fig.tight_layout()
+    return fig
+
+
+def correlation_heatmap(correlations: pd.DataFrame):
+    """Spearman correlations of the ln-metals."""
+    matrix = correlations.pivot(index="metal_a", columns="metal_b", values="rho")
+    order = list(dict.fromkeys(correlations.metal_a))
+    matrix = matrix.loc[order, order]
+    fig, ax = plt.subplots(figsize=(4.4, 3.8))
+    image = ax.imshow(matrix.to_numpy(), cmap="RdBu_r", vmin=-1, vmax=1)
+    ax.set_xticks(range(len(order)), order, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(len(order)), order, fontsize=8)
+    for i in range(len(order)):
+        for j in range(len(order)):
+            ax.text(j, i, f"{matrix.iat[i, j]:.2f}", ha="center", va="center", fontsize=7)
+    fig.colorbar(image, ax=ax, shrink=0.8, label="Spearman ρ")
+    ax.set_title("Correlations of the ln-metals", fontsize=10)
     fig.tight_layout()
     return fig
 

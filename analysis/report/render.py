@@ -293,6 +293,10 @@ def build_report(warehouse: Path, reports: Path, run_name: str | None = None) ->
         wqs = t["wqs_weights"]
         wqs_model = _read(con, "select * from analysis.wqs_model")
         qg_model = _read(con, "select * from analysis.qgcomp_model")
+        dose = _read(con, "select * from analysis.dose_response")
+        curves = _read(con, "select * from analysis.spline_curves")
+        mutual = _read(con, "select * from analysis.multipollutant")
+        correlations = _read(con, "select * from analysis.metal_correlations")
         qg_weights = _read(con, "select * from analysis.qgcomp_weights")
         draws = _read(con, "select * from analysis.bkmr_draws order by chain, iteration")
     finally:
@@ -398,6 +402,39 @@ def build_report(warehouse: Path, reports: Path, run_name: str | None = None) ->
             "<p>gWQS 3.x defaults: q = 4, 40% training / 60% validation, b = 100, t²-weighted mean of the "
             "bootstrap weights; Peng et al. report cadmium with the largest positive weight and selenium "
             "protective.</p>" + _table(wqs_model) + _table(wqs)
+        )
+    sections.append(s)
+
+    s = Section("dose-response", "Dose–response (beyond the paper)")
+    if dose is None or curves is None:
+        s.missing = (
+            "no dose–response results in the warehouse (analysis.dose_response): run `nhanes-bone analyze`"
+        )
+    else:
+        s.images.append(figures.save(figures.spline_curves(curves), figs, "spline_curves", synthetic))
+        s.html = (
+            "<p>Each metal as ln(metal) in Table 2's Model 3: the OR per IQR and per doubling of the "
+            "metal; p for trend also with each quartile's median as the score; restricted cubic "
+            "splines with 3 and 4 knots at Harrell's quantiles and the Wald test that the non-linear "
+            "terms are 0 (<code>p_nonlinear_rcs3</code>, <code>p_nonlinear_rcs4</code>); unweighted and "
+            "design-based. The figure shows the 4-knot curves against a woman at the median.</p>"
+            + _table(dose)
+        )
+    sections.append(s)
+
+    s = Section("multi-pollutant", "The five metals together (beyond the paper)")
+    if mutual is None or correlations is None:
+        s.missing = (
+            "no multi-pollutant results in the warehouse (analysis.multipollutant): run `nhanes-bone analyze`"
+        )
+    else:
+        s.images.append(
+            figures.save(figures.correlation_heatmap(correlations), figs, "metal_correlations", synthetic)
+        )
+        s.html = (
+            "<p>All five ln-metals mutually adjusted in one Model 3 (OR per IQR of each), with their "
+            "variance inflation factors; the figure gives the Spearman correlations of the ln-metals.</p>"
+            + _table(mutual)
         )
     sections.append(s)
 

@@ -28,7 +28,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.methods.survey import Design, SurveyError, design_matrices, fit_flags, glm, with_empty_psus
+from analysis.methods.survey import (
+    Design,
+    SurveyError,
+    design_matrices,
+    fit_flags,
+    glm,
+    wald_test,
+    with_empty_psus,
+)
 from nhanes_bone.core import vocabulary
 
 METALS = {name: (m.column, m.label) for name, m in vocabulary.METALS.items()}
@@ -223,17 +231,7 @@ def _interaction(data: StudyData, metal: str, group_col: str, covs: list[str], w
         reduced = _fit(data, main, "binomial", weighting)
         lr = 2 * (fit.loglik - reduced.loglik)
         return float(stats.chi2.sf(lr, fit.rank - reduced.rank)), (fit, reduced)
-    idx = [i for i, n in enumerate(fit.names) if ":" in n and n not in fit.aliased]
-    b = fit.coef[idx]
-    v = fit.cov[np.ix_(idx, idx)]
-    return regterm_wald_p(b, v, fit.df_residual), (fit,)
-
-
-def regterm_wald_p(b: np.ndarray, v: np.ndarray, df_residual: float) -> float:
-    """R's ``regTermTest(fit, terms, method = "Wald")``: F = βᵀV⁻¹β / k on (k, residual df)."""
-    k = len(b)
-    f = float(b @ np.linalg.solve(v, b)) / k
-    return float(stats.f.sf(f, k, df_residual))
+    return wald_test(fit, [n for n in fit.names if ":" in n]), (fit,)
 
 
 def table4(data: StudyData, weighting: str) -> pd.DataFrame:
