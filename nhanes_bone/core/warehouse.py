@@ -55,7 +55,7 @@ DAMAGE_TEXTS = (
     "corrupt database file",
     "could not read enough bytes",
     "not a valid duckdb database",
-    "checksum",
+    "computed checksum",
 )
 
 
