@@ -12,8 +12,8 @@ import statsmodels.api as sm
 from numpy.testing import assert_allclose
 from scipy.special import expit, logit
 
+from analysis.methods.frames import quantile_scores
 from analysis.methods.qgcomp import QgcompError, qgcomp
-from analysis.methods.wqs import quantile_scores
 
 MIX = ["a", "b", "c"]
 

@@ -1,5 +1,5 @@
-"""Data frames to model matrices and complete rows, shared by the methods (WQS's and qgcomp's
-covariates and weights, BKMR's X)."""
+"""Data frames to model matrices, quantile scores and complete rows, shared by the methods
+(WQS's and qgcomp's quantised exposures, covariates and weights, BKMR's X)."""
 
 from __future__ import annotations
 
@@ -39,3 +39,26 @@ def complete_rows(
     if np.any(weights[complete] < 0) or not np.all(np.isfinite(weights[complete])):
         raise error("weights must be finite and non-negative")
     return complete, weights[complete]
+
+
+def r_quantile(x: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """R's ``quantile(x, probs, type = 7)``."""
+    return np.quantile(np.asarray(x, dtype=float), probs, method="linear")
+
+
+def quantile_scores(mixture: pd.DataFrame, q: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """gWQS's ``gwqs_rank``: scores 0…q−1 per component, and the cut-points used."""
+    scores = np.empty(mixture.shape, dtype=float)
+    cuts = {}
+    for j, name in enumerate(mixture.columns):
+        x = mixture[name].to_numpy(dtype=float)
+        qi = np.unique(r_quantile(x, np.linspace(0, 1, q + 1)))  # R's unique() keeps order; these are sorted
+        if len(qi) == 1:
+            qi = np.array([-np.inf, qi[0]])
+        else:
+            qi = qi.copy()
+            qi[0], qi[-1] = -np.inf, np.inf
+        # cut(x, qi, right = TRUE) - 1: the bin (qi[k], qi[k+1]] gets score k
+        scores[:, j] = np.searchsorted(qi, x, side="left") - 1
+        cuts[name] = qi
+    return scores, cuts

@@ -34,7 +34,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import optimize, stats
 
-from analysis.methods.frames import complete_rows, model_matrix
+from analysis.methods.frames import complete_rows, model_matrix, quantile_scores, r_quantile  # noqa: F401 (re-exported)
 from analysis.methods.optim_bfgs import vmmin
 from nhanes_bone.core.errors import InputError
 
@@ -50,29 +50,6 @@ SIGNALS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 
 class WqsError(InputError):
     """A WQS fit that cannot go on, with what to do about it."""
-
-
-def r_quantile(x: np.ndarray, probs: np.ndarray) -> np.ndarray:
-    """R's ``quantile(x, probs, type = 7)``."""
-    return np.quantile(np.asarray(x, dtype=float), probs, method="linear")
-
-
-def quantile_scores(mixture: pd.DataFrame, q: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """gWQS's ``gwqs_rank``: scores 0…q−1 per component, and the cut-points used."""
-    scores = np.empty(mixture.shape, dtype=float)
-    cuts = {}
-    for j, name in enumerate(mixture.columns):
-        x = mixture[name].to_numpy(dtype=float)
-        qi = np.unique(r_quantile(x, np.linspace(0, 1, q + 1)))  # R's unique() keeps order; these are sorted
-        if len(qi) == 1:
-            qi = np.array([-np.inf, qi[0]])
-        else:
-            qi = qi.copy()
-            qi[0], qi[-1] = -np.inf, np.inf
-        # cut(x, qi, right = TRUE) - 1: the bin (qi[k], qi[k+1]] gets score k
-        scores[:, j] = np.searchsorted(qi, x, side="left") - 1
-        cuts[name] = qi
-    return scores, cuts
 
 
 @dataclass

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.methods.frames import quantile_scores
 from analysis.methods.qgcomp import qgcomp
-from analysis.methods.wqs import quantile_scores
 
 R_SECONDS = 11.4  # recorded: R qgcomp.glm.boot, B = 200, n = 905, 5 exposures, 8 covariates
 
