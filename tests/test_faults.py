@@ -105,34 +105,41 @@ def warehouse(good, tmp_path: Path) -> Path:
     return copy
 
 
-def kill_points(build_seconds: float) -> list[tuple[str, float | str]]:
-    """The named points, then seeded times spread over the length of a build."""
-    rng = random.Random(SEED)
-    times = sorted(rng.uniform(0.8, 0.97 * build_seconds) for _ in range(TIMED_KILLS))
-    return [("point", name) for name in NAMED_KILLS] + [("after", round(t, 2)) for t in times]
+def attempt(command: list[str], how: str, where: float | str) -> tuple[int, str, float]:
+    """One build killed at a named point (it kills itself there) or after ``where`` seconds;
+    returns its exit code, its stderr and how long it ran."""
+    started = time.monotonic()
+    if how == "point":
+        done = run(command, env={KILL_AT_ENV: str(where)})
+        return done.returncode, done.stderr, time.monotonic() - started
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        process.wait(timeout=float(where))
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGKILL)
+    stderr = process.communicate()[1]
+    return process.returncode, stderr, time.monotonic() - started
 
 
 def test_builds_killed_anywhere_keep_the_warehouse_and_the_next_build_recovers(twin, good, warehouse):
-    """SIGKILL at 20 points through ingest, dbt and the swap; the last build runs to the end."""
+    """SIGKILL at 20 points through ingest, dbt and the swap; the last build runs to the end.
+
+    The timed kills fall at seeded fractions of a build's length; a build that finishes first
+    (the machine got faster) shortens the length used from then on and does not count."""
+    rng = random.Random(SEED)
     build_seconds = good[1]
     last_good = digest(warehouse)
     outcomes = []
-    for how, where in kill_points(build_seconds):
-        command = build_command(twin, warehouse, "--fresh")
-        if how == "point":
-            done = run(command, env={KILL_AT_ENV: str(where)})
-            code = done.returncode
-            stderr = done.stderr
-        else:
-            process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-            try:
-                process.wait(timeout=float(where))
-            except subprocess.TimeoutExpired:
-                process.send_signal(signal.SIGKILL)
-            stderr = process.communicate()[1]
-            code = process.returncode
+    plan: list[tuple[str, float | str]] = [("point", name) for name in NAMED_KILLS]
+    timed = 0
+    while plan or (timed < TIMED_KILLS and len(outcomes) < len(NAMED_KILLS) + 3 * TIMED_KILLS):
+        how, where = plan.pop(0) if plan else ("after", round(rng.uniform(0.03, 0.92) * build_seconds, 2))
+        code, stderr, elapsed = attempt(build_command(twin, warehouse, "--fresh"), how, where)
         assert "another build" not in stderr, f"killed at {how} {where}: a dead build's lock held: {stderr}"
         assert code in (-signal.SIGKILL, 0), f"killed at {how} {where}: exit {code}: {stderr}"
+        if how == "after" and code == 0:
+            build_seconds = min(build_seconds, elapsed)
+        timed += how == "after" and code == -signal.SIGKILL
         now = digest(warehouse)
         assert complete(warehouse), f"killed at {how} {where}: the warehouse does not open whole"
         outcomes.append((how, where, code, "kept" if now == last_good else "new"))
