@@ -43,6 +43,7 @@ import pandas as pd
 from scipy.special import ndtr, ndtri, stdtr  # not scipy.stats: a second of import for the command
 
 from analysis.methods.frames import complete_rows, model_matrix, quantile_scores
+from analysis.methods.survey import numerical_notes
 from nhanes_bone.core.errors import InputError
 
 FAMILIES = ("binomial", "gaussian")
@@ -313,7 +314,7 @@ def qgcomp(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         conditional = fit_glm(y, x, w, family)
-    notes = [f"{c.category.__name__}: {str(c.message).splitlines()[0]}" for c in caught]
+    notes = numerical_notes(caught)
     if not conditional.converged:
         notes.append("the IRLS iterations of the outcome model did not converge")
     coef = pd.Series(conditional.coef, index=names)
@@ -369,7 +370,7 @@ def qgcomp(
             draws = np.empty((bootstrap, 2))
             for i, part in enumerate(parts):
                 draws[i::workers] = part
-    notes += [f"bootstrap: {c.category.__name__}: {str(c.message).splitlines()[0]}" for c in caught]
+    notes += numerical_notes(caught, prefix="bootstrap: ")
     se = float(draws[:, 1].std(ddof=1))
     psi = float(estimate[1])
     stat = psi / se

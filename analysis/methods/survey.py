@@ -275,10 +275,12 @@ def _diverging(sx: np.ndarray, equal: np.ndarray | None, p: int) -> np.ndarray:
     return moved
 
 
-def _numerical_notes(caught: list[warnings.WarningMessage]) -> list[str]:
+def numerical_notes(caught: list[warnings.WarningMessage], prefix: str = "") -> list[str]:
+    """Warnings caught around a fit as one line each ("Category: first line"), without repeats:
+    what every method records on its result instead of printing or suppressing."""
     notes: list[str] = []
     for w in caught:
-        text = f"{w.category.__name__}: {str(w.message).strip().splitlines()[0]}"
+        text = f"{prefix}{w.category.__name__}: {(str(w.message).strip().splitlines() or [''])[0]}"
         if text not in notes:
             notes.append(text)
     return notes
@@ -303,7 +305,7 @@ def glm(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = _glm(y, x, names, family, design, domain, max_iterations)
-    result.warnings = _numerical_notes(caught)
+    result.warnings = numerical_notes(caught)
     return result
 
 

@@ -36,6 +36,7 @@ from scipy import optimize, stats
 
 from analysis.methods.frames import complete_rows, model_matrix, quantile_scores, r_quantile  # noqa: F401 (re-exported)
 from analysis.methods.optim_bfgs import vmmin
+from analysis.methods.survey import numerical_notes
 from nhanes_bone.core.errors import InputError
 
 # gWQS 3.0.5's averaging weights: one, |t|, t² (the default), t³ and exp(|t|) − 1
@@ -72,7 +73,7 @@ def _glm(
         se = fit.bse
         stat = fit.params / se
     p = 2 * (stats.t.sf(np.abs(stat), fit.df_resid) if family == "gaussian" else stats.norm.sf(np.abs(stat)))
-    notes = list(dict.fromkeys(f"{w.category.__name__}: {str(w.message).splitlines()[0]}" for w in caught))
+    notes = numerical_notes(caught)
     if not getattr(fit, "converged", True):
         notes.append("the IRLS iterations did not converge")
     return GlmSummary(fit.params, se, stat, p, names, notes)

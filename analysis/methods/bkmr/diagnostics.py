@@ -38,18 +38,23 @@ def _chains(chains: list[np.ndarray]) -> np.ndarray:
     return np.array([c[:n] for c in arrays])
 
 
+def _stacked(chains: list[np.ndarray]) -> np.ndarray:
+    """(chain, draw) for ESS: the chains as they are (one chain is not split for ESS)."""
+    return _chains(chains) if len(chains) > 1 else np.asarray(chains[0], dtype=float)[None, :]
+
+
 def _constant(arr: np.ndarray) -> bool:
     return bool(np.all(arr == arr.flat[0]))
 
 
 def bulk_ess(chains: list[np.ndarray]) -> float:
     """Bulk ESS over all chains (rank-normalised); a constant trace has no ESS (NaN)."""
-    arr = _chains(chains) if len(chains) > 1 else np.asarray(chains[0], dtype=float)[None, :]
+    arr = _stacked(chains)
     return math.nan if _constant(arr) else float(array_stats.ess(arr, 0, 1, method="bulk"))
 
 
 def tail_ess(chains: list[np.ndarray]) -> float:
-    arr = _chains(chains) if len(chains) > 1 else np.asarray(chains[0], dtype=float)[None, :]
+    arr = _stacked(chains)
     if _constant(arr):
         return math.nan
     return float(array_stats.ess(arr, 0, 1, method="tail", prob=TAIL_PROBS))
@@ -57,7 +62,7 @@ def tail_ess(chains: list[np.ndarray]) -> float:
 
 def mean_ess(chains: list[np.ndarray]) -> float:
     """The ESS for the Monte Carlo error of a posterior mean (no rank normalisation)."""
-    arr = _chains(chains) if len(chains) > 1 else np.asarray(chains[0], dtype=float)[None, :]
+    arr = _stacked(chains)
     return math.nan if _constant(arr) else float(array_stats.ess(arr, 0, 1, method="mean"))
 
 

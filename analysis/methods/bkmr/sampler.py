@@ -35,6 +35,7 @@ from analysis.methods.bkmr.model import (
     tmvn_sweep,
     truncated_normal,
 )
+from analysis.methods.survey import numerical_notes
 from nhanes_bone.core.errors import InputError
 
 
@@ -93,7 +94,7 @@ def bkmr_start(y: np.ndarray, z: np.ndarray, x: np.ndarray, family: str) -> Stat
                 beta = np.asarray(res.params)[1 + m :]
             except Exception as exc:  # bkmr: try(glm(...)); on failure β = 0
                 start_notes.append(f"probit start failed ({exc}); β starts at 0 as in bkmr")
-        start_notes += [f"{w.category.__name__}: {str(w.message).splitlines()[0]}" for w in caught]
+        start_notes += numerical_notes(caught)
         ystar = np.where(y > 0, 0.5, -0.5)
     return State(
         beta=beta,

@@ -23,6 +23,7 @@ Choices where STUDY.md is silent (each stated in the tables' notes):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -89,13 +90,9 @@ class StudyData:
             self._matrices[key] = design_matrices(formula, self.cohort if frame == "cohort" else self.full)
         return self._matrices[key]
 
-    @property
+    @cached_property
     def design(self) -> Design:
-        if "design" not in self._matrices:
-            self._matrices["design"] = Design.from_frame(
-                self.full, "combined_metals_weight", "design_stratum", "design_psu"
-            )
-        return self._matrices["design"]
+        return Design.from_frame(self.full, "combined_metals_weight", "design_stratum", "design_psu")
 
     @classmethod
     def build(cls, cohort: pd.DataFrame, design: pd.DataFrame) -> StudyData:
