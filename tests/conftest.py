@@ -81,5 +81,13 @@ def analysed(synthetic_warehouse, tmp_path_factory):
     warehouse.write_bytes(synthetic_warehouse.read_bytes())
     # short BKMR and WQS runs: enough to exercise Figures 2 and 3 end to end, not to converge
     # (gWQS's b = 100 is the default of `nhanes-bone analyze`)
-    run = analyze(warehouse, tmp_path_factory.mktemp("reports"), bkmr_iterations=120, wqs_bootstraps=30)
+    run = analyze(
+        warehouse,
+        tmp_path_factory.mktemp("reports"),
+        bkmr_iterations=120,
+        wqs_bootstraps=30,
+        imputations=5,
+        wqs_holdout_repeats=3,
+        wqs_holdout_bootstraps=5,
+    )
     return run, warehouse

@@ -9,23 +9,31 @@ from helpers import query
 
 from analysis.methods.survey import Design, design_matrices, glm
 from analysis.pipeline import analyze, load  # noqa: F401
+from analysis.studies.peng2025 import sensitivity
 from analysis.studies.peng2025 import tables as study1
 
 
 def test_planted_cadmium_and_selenium_ors_lie_in_the_confidence_intervals(analysed, truth):
+    """Selenium's planted Q4 OR in Table 2's Model 3 CI; cadmium's in the cotinine-adjusted
+    Model 3 (the twin plants cotinine as a confounder of cadmium, so Model 3 alone estimates a
+    confounded OR)."""
     run, _ = analysed
     t2 = run.tables["table2"]
+    sens = run.tables["sensitivity_analyses"]
     planted = truth["planted"]["study1_logistic_model"]["quartile_log_or"]
     for weighting in ("unweighted", "design"):
-        for metal in ("cadmium", "selenium"):
-            row = t2[
-                (t2.weighting == weighting)
-                & (t2.model == "model_3")
-                & (t2.metal == metal)
-                & (t2.term == "Q4")
-            ].iloc[0]
-            planted_or = np.exp(planted[metal]["4"])
-            assert row.or_ci_low < planted_or < row.or_ci_high, (weighting, metal, row.odds_ratio)
+        row = t2[
+            (t2.weighting == weighting)
+            & (t2.model == "model_3")
+            & (t2.metal == "selenium")
+            & (t2.term == "Q4")
+        ].iloc[0]
+        assert row.or_ci_low < np.exp(planted["selenium"]["4"]) < row.or_ci_high, (weighting, row.odds_ratio)
+        adjusted = sens[
+            (sens.analysis == "cotinine") & (sens.weighting == weighting) & (sens.metal == "cadmium")
+        ]
+        adjusted = adjusted.iloc[0]
+        assert adjusted.q4_or_ci_low < np.exp(planted["cadmium"]["4"]) < adjusted.q4_or_ci_high, weighting
     cd = t2[
         (t2.weighting == "unweighted")
         & (t2.model == "model_3")
@@ -259,3 +267,80 @@ def test_dose_response_and_the_five_metals_together_follow_the_planted_truth(ana
         (curves.metal_value - curves.reference_value).abs().groupby([curves.metal, curves.weighting]).idxmin()
     ]
     assert len(curves) == 5 * 2 * 60 and (at_median.odds_ratio.between(0.8, 1.25)).all()
+
+
+def test_adjusting_for_cotinine_removes_the_confounding_planted_in_cadmium(analysed):
+    """The twin's cotinine raises blood cadmium and the odds of osteoporosis: on the same women,
+    cadmium's Q4 log-OR falls when ln cotinine joins Model 3, and cotinine's own coefficient is
+    the planted one."""
+    _, warehouse = analysed
+    cohort = query(warehouse, "select * from marts.metals_op_cohort where ln_serum_cotinine is not null")
+    data = study1.StudyData.build(cohort, query(warehouse, "select * from marts.survey_design"))
+    covs = " + ".join(study1.TABLE2_MODELS["model_3"])
+    crude = study1._fit(data, f"op ~ C(cadmium_quartile) + {covs}", "binomial", "unweighted")
+    adjusted = study1._fit(
+        data, f"op ~ C(cadmium_quartile) + ln_serum_cotinine + {covs}", "binomial", "unweighted"
+    )
+    q4 = "C(cadmium_quartile)[T.4]"
+    assert adjusted.coef[adjusted.names.index(q4)] < crude.coef[crude.names.index(q4)] - 0.05
+    assert adjusted.coef[adjusted.names.index("ln_serum_cotinine")] > 0
+
+
+def test_the_sensitivity_table_has_every_analysis_and_the_right_women(analysed, truth):
+    run, warehouse = analysed
+    sens = run.tables["sensitivity_analyses"]
+    expected = truth["study1_expected"]
+    assert list(dict.fromkeys(sens.analysis)) == list(sensitivity.ANALYSES)
+    assert len(sens) == len(sensitivity.ANALYSES) * 2 * 5
+    n = sens.drop_duplicates("analysis").set_index("analysis").n
+    below = query(warehouse, "select count(*) as k from marts.metals_op_cohort where mercury_below_lod").k[0]
+    frame_n = query(warehouse, "select count(*) as k from marts.metals_op_imputation_frame").k[0]
+    assert n["main"] == n["mercury_lod_half"] == expected["cohort_n"]
+    assert n["untreated"] == expected["cohort_n"] - expected["cohort_treated_n"]
+    assert n["mercury_detected"] == expected["cohort_n"] - below > 0
+    assert n["imputed"] == frame_n > expected["cohort_n"]
+    # LOD/2 moves only mercury's continuous OR: its quartiles and the other metals stay
+    main = sens[sens.analysis == "main"].set_index(["weighting", "metal"])
+    half = sens[sens.analysis == "mercury_lod_half"].set_index(["weighting", "metal"])
+    np.testing.assert_allclose(half.q4_or, main.q4_or)
+    other = [m for m in main.index if m[1] != "mercury"]
+    np.testing.assert_allclose(half.loc[other, "or_per_doubling"], main.loc[other, "or_per_doubling"])
+    assert not np.allclose(
+        half.xs("mercury", level=1).or_per_doubling, main.xs("mercury", level=1).or_per_doubling
+    )
+    pooled = sens[sens.analysis == "imputed"]
+    assert pooled[["q4_or", "q4_or_ci_low", "q4_or_ci_high", "p_trend"]].notna().all().all()
+    assert (pooled.q4_or_ci_low < pooled.q4_or).all() and (pooled.q4_or < pooled.q4_or_ci_high).all()
+
+
+def test_the_planted_manganese_u_is_non_linear_and_the_null_metals_are_not(analysed):
+    run, _ = analysed
+    dose = run.tables["dose_response"]
+    p = dose[(dose.per == "IQR") & (dose.weighting == "unweighted")].set_index("metal").p_nonlinear_rcs4
+    assert p["manganese"] < 1e-4
+    assert p["lead"] > 1e-3 and p["mercury"] > 1e-3
+
+
+def test_weighted_table1_gives_weighted_percentages_and_design_tests(analysed, truth):
+    run, _ = analysed
+    t1 = run.tables["table1_weighted"]
+    levels = t1[t1.statistic == "weighted % (SE)"]
+    sums = levels.groupby("variable")[["non_op_value", "op_value"]].sum()
+    np.testing.assert_allclose(sums.to_numpy(), 100)
+    assert set(levels.test) == {"Rao-Scott F"} and levels.p_value.between(0, 1).all()
+    means = t1[t1.statistic == "weighted mean (SE)"]
+    assert set(means.test) == {"design-based t"} and means.p_value.between(0, 1).all()
+    # the twin plants osteoporosis rising with age: older women weigh more among the cases
+    age = t1[(t1.variable == "Age (years)")].iloc[0]
+    assert age.op_value > age.non_op_value
+    lod = run.tables["lod_shares"].set_index("metal")
+    assert lod.loc["mercury", "n_below_lod"] > 0 and lod.loc["lead", "n_below_lod"] == 0
+
+
+def test_wqs_repeated_holdout_summarises_its_repeats(analysed):
+    run, _ = analysed
+    model = run.tables["wqs_holdout_model"].set_index("direction")
+    assert (model.repeats == 3).all() and (model.repeats_completed >= 1).all()
+    assert (model.or_ci_low <= model.odds_ratio).all() and (model.odds_ratio <= model.or_ci_high).all()
+    weights = run.tables["wqs_holdout_weights"]
+    np.testing.assert_allclose(weights.groupby("direction").weight.sum(), 1, atol=1e-9)

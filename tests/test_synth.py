@@ -13,7 +13,7 @@ import pytest
 from ingest.synth import synthesize
 from ingest.synth.run import COMPONENTS
 
-TABLES = [f"{c}_H" for c in COMPONENTS] + [f"P_{c}" for c in COMPONENTS]
+TABLES = [f"{c}_H" for c in (*COMPONENTS, "RXQ_RX")] + [f"P_{c}" for c in (*COMPONENTS, "RXQ_RX")]
 
 
 def read(synthetic_dir: Path, table: str) -> pd.DataFrame:
@@ -45,7 +45,7 @@ def test_names_and_labels_equal_the_genuine_files(synthetic_dir, shared_nhanes, 
         assert ours.column_names == real.column_names, table
         assert ours.column_labels == real.column_labels, table
         compared += 1
-    assert compared == 20  # the 22 study files of both cycles, less the two key-variable-only copies
+    assert compared == 26  # the 28 study files of both cycles, less the two key-variable-only copies
 
 
 def test_same_seed_gives_byte_identical_files(tmp_path):

@@ -14,7 +14,12 @@ The inclusion flow is checked step by step and per cycle against a second implem
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
+import pyreadstat
 from helpers import query
+
+from nhanes_bone.core.settings import PROJECT_ROOT
 
 
 def count(warehouse, sql: str) -> int:
@@ -32,6 +37,9 @@ def test_staged_row_counts_equal_the_codebooks(real_warehouse):
         "stg_nhanes__dxa_femur": 3708 + 4593,
         "stg_nhanes__dxa_spine": 3708 + 4593,
         "stg_nhanes__complete_blood_count": 9422 + 13772,
+        "stg_nhanes__cotinine": 8913 + 13027,
+        "stg_nhanes__biochemistry": 6979 + 10409,
+        "stg_nhanes__prescriptions": 20194 + 32962,  # one row per medicine: SEQN repeats
     }
     for model, n in expected.items():
         assert count(real_warehouse, f"select count(*) from staging.{model}") == n, model
@@ -221,3 +229,61 @@ def test_tscores_exactly_at_the_cut_off_count_as_osteoporosis(literal_warehouse)
     )
     assert len(at_cut) > 0
     assert at_cut.has_osteoporosis.all()
+
+
+def _read(shared_nhanes, name: str) -> pd.DataFrame:
+    path = next(p for p in shared_nhanes.rglob("*.XPT") if p.stem.upper() == name)
+    return pyreadstat.read_xport(str(path))[0]
+
+
+def test_osteoporosis_treatment_equals_a_pandas_reading_of_rxq_rx_and_osq(real_warehouse, shared_nhanes):
+    """The cohort's treatment flag (dbt: prescriptions matched to the seed) against pandas on the
+    genuine RXQ_RX and OSQ files: a seed ingredient as a word of the drug name or a seed code,
+    or OSQ072 = 1. Several rows per participant: counted once."""
+    seed = pd.read_csv(PROJECT_ROOT / "dbt_project" / "seeds" / "osteoporosis_medicines.csv", dtype=str)
+    rx = pd.concat([_read(shared_nhanes, "RXQ_RX_H"), _read(shared_nhanes, "P_RXQ_RX")])
+    pattern = r"\b(?:" + "|".join(seed.ingredient) + r")\b"
+    hit = rx.RXDDRUG.str.contains(pattern, regex=True) | rx.RXDDRGID.isin(seed.multum_code.dropna())
+    osq = pd.concat([_read(shared_nhanes, "OSQ_H"), _read(shared_nhanes, "P_OSQ")])
+    treated = set(rx.loc[hit, "SEQN"].astype(int)) | set(osq.loc[osq.OSQ072 == 1, "SEQN"].astype(int))
+    cohort = query(
+        real_warehouse,
+        "select participant_id, osteoporosis_treatment, on_bone_medicine from marts.metals_op_cohort",
+    )
+    assert set(cohort.participant_id[cohort.osteoporosis_treatment]) == treated & set(cohort.participant_id)
+    on_medicine = set(rx.loc[hit, "SEQN"].astype(int)) & set(cohort.participant_id)
+    assert set(cohort.participant_id[cohort.on_bone_medicine.fillna(False).astype(bool)]) == on_medicine
+    assert len(on_medicine) > 20  # alendronate alone is 125 rows of the two files
+
+
+def test_egfr_is_ckd_epi_2021_of_the_genuine_creatinine(real_warehouse, shared_nhanes):
+    """eGFR in the cohort against the CKD-EPI 2021 equation (Inker et al. 2021) evaluated here
+    on LBXSCR read from BIOPRO_H / P_BIOPRO; and the equation at a point by hand: a woman of
+    60 with creatinine 0.7 mg/dL has 142 × 0.9938^60 × 1.012 = 98.9."""
+
+    def ckd_epi(scr, age):  # women: κ 0.7, α -0.241
+        ratio = scr / 0.7
+        return 142 * np.minimum(ratio, 1) ** -0.241 * np.maximum(ratio, 1) ** -1.2 * 0.9938**age * 1.012
+
+    assert abs(ckd_epi(0.7, 60) - 98.9) < 0.05
+    creatinine = pd.concat([_read(shared_nhanes, "BIOPRO_H"), _read(shared_nhanes, "P_BIOPRO")])
+    creatinine = creatinine.set_index(creatinine.SEQN.astype(int)).LBXSCR
+    cohort = query(
+        real_warehouse,
+        "select participant_id, age_years, egfr_ml_min_1_73m2, creatinine_method, cycle from marts.metals_op_cohort",
+    )
+    scr = creatinine.reindex(cohort.participant_id).to_numpy()
+    np.testing.assert_allclose(cohort.egfr_ml_min_1_73m2, ckd_epi(scr, cohort.age_years), rtol=1e-12)
+    assert cohort.egfr_ml_min_1_73m2.notna().sum() == np.isfinite(scr).sum() > 850
+    methods = cohort.groupby("cycle").creatinine_method.unique()
+    assert list(methods["2013-2014"]) == ["jaffe"] and list(methods["2017-2020"]) == ["enzymatic"]
+
+
+def test_cotinine_below_lod_is_the_published_fill_value(real_warehouse):
+    """COT codebooks: LOD 0.015 ng/mL, values below it published as 0.011 with LBDCOTLC = 1."""
+    cot = query(
+        real_warehouse,
+        "select serum_cotinine_ng_ml as v, cotinine_below_lod as below from staging.stg_nhanes__cotinine where v is not null",
+    )
+    assert (cot.v[cot.below] == 0.011).all() and (cot.v[~cot.below] >= 0.015).all()
+    assert 0.25 < cot.below.mean() < 0.40

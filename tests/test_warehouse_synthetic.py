@@ -42,30 +42,69 @@ def test_quartile_cut_points_and_counts_equal_truth(synthetic_warehouse, truth):
 
 def test_every_raw_table_is_marked_synthetic(synthetic_warehouse):
     files = query(synthetic_warehouse, "select is_synthetic, synthetic_generator from raw._files")
-    assert len(files) == 22 and files.is_synthetic.all()
+    assert len(files) == 28 and files.is_synthetic.all()
     assert files.synthetic_generator.str.startswith("nhanes-bone synthetic twin").all()
 
 
-def test_planted_cadmium_and_selenium_effects_are_recovered(synthetic_warehouse, truth):
-    """Logistic model in the generator's own covariate coding; planted log-ORs in the 95% CIs."""
+def test_the_planted_model_is_recovered_term_by_term(synthetic_warehouse, truth):
+    """The generator's logistic model refitted in its own coding — cadmium and selenium
+    quartiles, ln cotinine (a missing value coded at the centre, as planted), manganese's U
+    κ·((ln Mn − ln median)² − log-SD²), and treatment, which raises every T-score by ``gain``
+    and so moves the threshold of the latent variable by gain / scale: a log-OR of
+    −gain / scale. Every planted coefficient lies in its 95% CI."""
     cohort = query(synthetic_warehouse, "select * from marts.metals_op_cohort")
+    planted = truth["planted"]
+    sens = planted["sensitivity"]
     cohort["op"] = cohort.has_osteoporosis.astype(int)
-    for col in ("parental_osteoporosis", "previous_fracture", "ever_smoked", "diabetes", "hypertension"):
+    for col in (
+        "parental_osteoporosis",
+        "previous_fracture",
+        "ever_smoked",
+        "diabetes",
+        "hypertension",
+        "osteoporosis_treatment",
+    ):
         cohort[col] = cohort[col].astype(int)
+    cohort["ln_cotinine"] = cohort.ln_serum_cotinine.fillna(sens["ln_cotinine_centre"])
+    manganese = planted["metal_distribution_women_50_plus"]["manganese"]
+    cohort["manganese_u"] = (
+        np.log(cohort.blood_manganese_ug_l) - np.log(manganese["median"])
+    ) ** 2 - manganese["log_sd"] ** 2
     fit = smf.logit(
         "op ~ C(cadmium_quartile) + C(selenium_quartile) + C(lead_quartile) + C(mercury_quartile)"
-        " + C(manganese_quartile) + age_years + C(bmi_group, Treatment('25-30'))"
+        " + ln_cotinine + manganese_u + osteoporosis_treatment"
+        " + age_years + C(bmi_group, Treatment('25-30'))"
         " + C(race_ethnicity_code, Treatment(3)) + parental_osteoporosis + previous_fracture"
         " + ever_smoked + diabetes + hypertension",
         cohort,
     ).fit(disp=0)
     ci = fit.conf_int()
-    planted = truth["planted"]["study1_logistic_model"]["quartile_log_or"]
-    for metal in ("cadmium", "selenium"):
-        for level, log_or in planted[metal].items():
-            name = f"C({metal}_quartile)[T.{level}]"
-            assert ci.loc[name, 0] < log_or < ci.loc[name, 1], (name, log_or, ci.loc[name].tolist())
+    expected = {
+        f"C({metal}_quartile)[T.{level}]": log_or
+        for metal in ("cadmium", "selenium")
+        for level, log_or in planted["study1_logistic_model"]["quartile_log_or"][metal].items()
+    }
+    expected |= {
+        "ln_cotinine": sens["op_log_or_per_ln_cotinine"],
+        "manganese_u": sens["manganese_u_kappa"],
+        "osteoporosis_treatment": -sens["treated_tscore_gain"]
+        / planted["study1_logistic_model"]["latent_to_tscore_scale"],
+    }
+    for name, value in expected.items():
+        assert ci.loc[name, 0] < value < ci.loc[name, 1], (name, value, ci.loc[name].tolist())
     assert fit.params["C(cadmium_quartile)[T.4]"] > 0 > fit.params["C(selenium_quartile)[T.4]"]
+    assert fit.pvalues[["ln_cotinine", "manganese_u", "osteoporosis_treatment"]].max() < 0.01
+
+
+def test_treated_women_counted_from_the_prescriptions_as_planted(synthetic_warehouse, truth):
+    """The warehouse's treatment flag (dbt: RXQ_RX matched to the seed by code or ingredient,
+    or OSQ072) counts the women the generator treated (pandas on the XPT files)."""
+    cohort = query(
+        synthetic_warehouse, "select osteoporosis_treatment, bone_medicines from marts.metals_op_cohort"
+    )
+    assert int(cohort.osteoporosis_treatment.sum()) == truth["study1_expected"]["cohort_treated_n"] > 20
+    # the combination product has no seed code: found by its ingredient's name
+    assert cohort.bone_medicines.str.contains("ALENDRONATE; CHOLECALCIFEROL", regex=False).any()
 
 
 def test_hemoglobin_raises_hip_bmd_in_men_only(synthetic_warehouse, truth):
@@ -99,6 +138,9 @@ def test_staged_tables_hold_every_row_of_their_files(synthetic_warehouse, truth)
         ("stg_nhanes__dxa_femur", "DXXFEM"),
         ("stg_nhanes__osteoporosis_questionnaire", "OSQ"),
         ("stg_nhanes__complete_blood_count", "CBC"),
+        ("stg_nhanes__cotinine", "COT"),
+        ("stg_nhanes__biochemistry", "BIOPRO"),
+        ("stg_nhanes__prescriptions", "RXQ_RX"),
     ):
         n = query(synthetic_warehouse, f"select count(*) as n from staging.{model}").n[0]
         assert n == rows[f"{component}_H.XPT"] + rows[f"P_{component}.XPT"], model

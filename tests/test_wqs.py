@@ -282,3 +282,51 @@ def test_wqs_command_takes_survey_weights_and_records_the_split(tmp_path):
     assert w["wqs"]["estimate"] != p["wqs"]["estimate"]
     bad = CliRunner().invoke(app, [*base, "--weights", "nope", "--out", str(tmp_path / "x")])
     assert bad.exit_code == 1 and "--weights 'nope' is not a column" in bad.output
+
+
+def test_repeated_holdout_averages_the_repeats_and_recovers_the_planted_weights():
+    """rh splits: the weights are the means of the repeats' (planted 0.6/0.4/0), the effect the
+    mean validated β₁ with its 2.5–97.5 percentiles; each repeat is fit_wqs with its own seed."""
+    from analysis.methods.wqs import repeated_holdout
+
+    rng = np.random.default_rng(11)
+    n = 1200
+    mix = pd.DataFrame(rng.lognormal(size=(n, 3)), columns=["a", "b", "c"])
+    scores, _ = quantile_scores(mix, 4)
+    eta = -1.0 + 1.0 * scores @ np.array([0.6, 0.4, 0.0])
+    frame = mix.assign(y=(rng.random(n) < 1 / (1 + np.exp(-eta))).astype(int), x=rng.normal(size=n))
+    result = repeated_holdout(frame, "y", ["a", "b", "c"], ["x"], rh=6, seed=4, b=15, n_jobs=1)
+    repeats = result.repeats
+    assert len(repeats) == 6 and repeats.seed.nunique() == 6 and repeats.b1.notna().all()
+    weights = result.weights.set_index("component")
+    assert_allclose(weights.weight, repeats[["a", "b", "c"]].mean(), rtol=1e-12)
+    assert_allclose(weights.weight, [0.6, 0.4, 0.0], atol=0.12)
+    effect = result.mixture_effect
+    assert effect["estimate"] == pytest.approx(repeats.b1.mean())
+    assert effect["ci_low"] == pytest.approx(repeats.b1.quantile(0.025)) and effect["ci_low"] > 0
+    # a repeat is one fit_wqs on its own seed
+    one = fit_wqs(frame, "y", ["a", "b", "c"], ["x"], b=15, seed=int(repeats.seed[0]), n_jobs=1)
+    assert one.mixture_effect.estimate == pytest.approx(repeats.b1[0])
+    with pytest.raises(WqsError, match="rh >= 2"):
+        repeated_holdout(frame, "y", ["a", "b", "c"], rh=1)
+    with pytest.raises(WqsError, match="validation share"):
+        repeated_holdout(frame, "y", ["a", "b", "c"], rh=3, validation=0)
+
+
+def test_wqs_command_runs_a_repeated_holdout(tmp_path):
+    from typer.testing import CliRunner
+
+    from nhanes_bone.cli import app
+
+    path = tmp_path / "d.csv"
+    _mixture_frame(n=300).to_csv(path, index=False)
+    args = ["wqs", "--data", str(path), "--outcome", "y", "--mixture", "a,b,c", "--covariates", "x"]
+    args += ["--b", "4", "--seed", "3", "--jobs", "1", "--rh", "3", "--out", str(tmp_path / "rh")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "rh" / "summary.json").read_text())
+    assert summary["rh"] == 3 and summary["wqs"]["repeats"] == 3 and summary["b"] == 4
+    assert len(pd.read_csv(tmp_path / "rh" / "repeats.csv")) == 3
+    assert "repeated holdout" in result.output
+    replay = CliRunner().invoke(app, [*args, "--split", str(path)])
+    assert replay.exit_code == 1 and "--rh draws its own splits" in replay.output

@@ -34,7 +34,6 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +42,7 @@ import pandas as pd
 from scipy.special import ndtr, ndtri, stdtr  # not scipy.stats: a second of import for the command
 
 from analysis.methods.frames import complete_rows, model_matrix, quantile_scores
+from analysis.methods.parallel import parallel_map
 from analysis.methods.survey import numerical_notes
 from nhanes_bone.core.errors import InputError
 
@@ -361,15 +361,10 @@ def qgcomp(
         workers = 1
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        if workers == 1:
-            draws = _resamples((prep, seeds))
-        else:
-            chunks = [(prep, seeds[i::workers]) for i in range(workers)]
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                parts = list(pool.map(_resamples, chunks))
-            draws = np.empty((bootstrap, 2))
-            for i, part in enumerate(parts):
-                draws[i::workers] = part
+        parts = parallel_map(_resamples, [(prep, seeds[i::workers]) for i in range(workers)], workers)
+        draws = np.empty((bootstrap, 2))
+        for i, part in enumerate(parts):
+            draws[i::workers] = part
     notes += numerical_notes(caught, prefix="bootstrap: ")
     se = float(draws[:, 1].std(ddof=1))
     psi = float(estimate[1])

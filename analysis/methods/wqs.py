@@ -22,10 +22,8 @@ nothing random, which is how a gWQS run is replayed.
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +34,7 @@ from scipy import optimize, stats
 
 from analysis.methods.frames import complete_rows, model_matrix, quantile_scores, r_quantile  # noqa: F401 (re-exported)
 from analysis.methods.optim_bfgs import vmmin
+from analysis.methods.parallel import parallel_map, workers_for
 from analysis.methods.survey import numerical_notes
 from nhanes_bone.core.errors import InputError
 
@@ -357,17 +356,11 @@ def fit_wqs(
     ]
     problem = Problem(y, cov, scores, wt, family, positive, b_constrained, parameterisation, initial)
     samples = [np.asarray(rows, dtype=int) for rows in bootstrap_rows]
-    workers = max(1, min(n_jobs or os.cpu_count() or 1, len(samples)))
-    fits: list
-    if workers == 1:
-        fits = _run_chunk((problem, samples))
-    else:
-        chunks = [(problem, samples[i::workers]) for i in range(workers)]
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            parts = list(pool.map(_run_chunk, chunks))
-        fits = [None] * len(samples)
-        for i, part in enumerate(parts):
-            fits[i::workers] = part
+    workers = workers_for(len(samples), n_jobs)
+    parts = parallel_map(_run_chunk, [(problem, samples[i::workers]) for i in range(workers)], workers)
+    fits: list = [None] * len(samples)
+    for i, part in enumerate(parts):
+        fits[i::workers] = part
     boot = pd.DataFrame([f["weights"] for f in fits], columns=mixture)
     for key in ("b1", "se", "stat", "p", "convergence", "warnings"):
         boot[key] = [f[key] for f in fits]
@@ -447,6 +440,127 @@ def write_result(
         "bootstraps_with_chosen_sign": int(
             ((result.bootstrap.b1 > 0) if direction == "positive" else (result.bootstrap.b1 < 0)).sum()
         ),
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    return summary
+
+
+@dataclass
+class RepeatedHoldout:
+    """gWQS's repeated holdout (``rh``; Tanner et al. 2019): the whole fit repeated on ``rh``
+    random training/validation splits. The mixture effect is the mean of the validated β₁'s
+    with the 2.5th and 97.5th percentiles as its 95% interval; the weights are the means of
+    the repeats' weights, with their percentile intervals."""
+
+    repeats: pd.DataFrame  # one row per repeat: b1, se, p, and the weights (NaN where it failed)
+    mixture: list[str]
+    family: str
+    direction: str
+
+    @property
+    def completed(self) -> pd.DataFrame:
+        return self.repeats[self.repeats.b1.notna()]
+
+    @property
+    def weights(self) -> pd.DataFrame:
+        done = self.completed[self.mixture]
+        return pd.DataFrame(
+            {
+                "component": self.mixture,
+                "weight": done.mean().to_numpy(),
+                "ci_low": done.quantile(0.025).to_numpy(),
+                "ci_high": done.quantile(0.975).to_numpy(),
+            }
+        )
+
+    @property
+    def mixture_effect(self) -> dict:
+        b1 = self.completed.b1
+        row = {
+            "repeats": int(len(self.repeats)),
+            "repeats_completed": int(len(b1)),
+            "estimate": float(b1.mean()),
+            "ci_low": float(b1.quantile(0.025)),
+            "ci_high": float(b1.quantile(0.975)),
+            "share_with_p_below_0_05": float((self.completed.p < 0.05).mean()),
+        }
+        if self.family == "binomial":
+            row |= {
+                f"or_{k}" if k != "estimate" else "odds_ratio": float(np.exp(row[k]))
+                for k in ("estimate", "ci_low", "ci_high")
+            }
+        return row
+
+
+def _one_repeat(args: tuple) -> dict:
+    data, outcome, mixture, covariates, seed, options = args
+    try:
+        fit = fit_wqs(data, outcome, mixture, covariates, seed=seed, n_jobs=1, **options)
+    except WqsError as exc:
+        return {"seed": seed, "b1": np.nan, "se": np.nan, "p": np.nan, "note": str(exc)[:200]}
+    effect = fit.mixture_effect
+    return {
+        "seed": seed,
+        "b1": float(effect.estimate),
+        "se": float(effect.std_error),
+        "p": float(effect.p_value),
+        "n_validation": int(fit.validation.sum()),
+        **fit.weights.to_dict(),
+        "note": "",
+    }
+
+
+def repeated_holdout(
+    data: pd.DataFrame,
+    outcome: str,
+    mixture: list[str],
+    covariates: list[str] | None = None,
+    *,
+    rh: int = 100,
+    seed: int | None = None,
+    n_jobs: int | None = None,
+    **options,
+) -> RepeatedHoldout:
+    """``fit_wqs`` on ``rh`` splits, each seeded from ``seed`` (numpy's SeedSequence), the
+    repeats spread over ``n_jobs`` processes (each repeat's bootstraps in its own process);
+    ``options`` are fit_wqs's (b, q, validation, direction, signal, family, …)."""
+    if rh < 2:
+        raise WqsError(f"repeated holdout needs rh >= 2 repeats, got {rh}")
+    if options.get("validation", 0.6) <= 0:
+        raise WqsError("repeated holdout needs a validation share above 0 (each repeat holds rows out)")
+    for fixed in ("validation_rows", "bootstrap_rows"):
+        if options.get(fixed) is not None:
+            raise WqsError(f"repeated holdout draws its own splits: {fixed} cannot be given")
+    seeds = [int(s) for s in np.random.SeedSequence(seed).generate_state(rh)]
+    jobs = [(data, outcome, mixture, covariates, s, options) for s in seeds]
+    results = parallel_map(_one_repeat, jobs, workers_for(rh, n_jobs))
+    repeats = pd.DataFrame(results)
+    for name in mixture:
+        if name not in repeats:
+            repeats[name] = np.nan
+    repeats.insert(0, "repeat", np.arange(1, rh + 1))
+    if repeats.b1.isna().all():
+        raise WqsError(f"no repeat of the {rh} could be fitted: {repeats.note.iloc[0]}")
+    return RepeatedHoldout(
+        repeats, list(mixture), options.get("family", "binomial"), options.get("direction", "positive")
+    )
+
+
+def write_repeated_holdout(result: RepeatedHoldout, out: Path, **settings) -> dict:
+    """weights.csv (mean weight and percentile interval), repeats.csv and summary.json in
+    ``out`` — what ``nhanes-bone wqs --rh N`` writes; ``settings`` go into the summary."""
+    import json
+
+    out.mkdir(parents=True, exist_ok=True)
+    result.weights.to_csv(out / "weights.csv", index=False)
+    result.repeats.to_csv(out / "repeats.csv", index=False)
+    summary = {
+        **settings,
+        "direction": result.direction,
+        "family": result.family,
+        "weights": dict(zip(result.weights.component, result.weights.weight, strict=True)),
+        "wqs": result.mixture_effect,
+        "failed_repeats": [note for note in result.repeats.note if note],
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary

@@ -288,6 +288,43 @@ def qgcomp_weights(weights: pd.DataFrame, model: pd.DataFrame):
     return fig
 
 
+def sensitivity_forest(table: pd.DataFrame):
+    """Q4 vs Q1 OR (95% CI) of each metal in each sensitivity analysis: one panel per metal,
+    unweighted (circles) and design-based (squares) side by side."""
+    metals = list(dict.fromkeys(table.metal.dropna()))
+    analyses = list(dict.fromkeys(table.analysis))
+    fig, axes = plt.subplots(
+        1, len(metals), figsize=(2.3 * len(metals), 0.35 * len(analyses) + 1.4), sharey=True
+    )
+    for ax, metal in zip(np.atleast_1d(axes), metals, strict=True):
+        for offset, (weighting, marker) in ((-0.15, ("unweighted", "o")), (0.15, ("design", "s"))):
+            part = table[(table.metal == metal) & (table.weighting == weighting)].set_index("analysis")
+            y = np.array([analyses.index(a) for a in part.index]) + offset
+            ax.errorbar(
+                part.q4_or,
+                y,
+                xerr=[part.q4_or - part.q4_or_ci_low, part.q4_or_ci_high - part.q4_or],
+                fmt=marker,
+                ms=3.5,
+                lw=0.8,
+                label=weighting,
+            )
+        ax.axvline(1, color="0.5", lw=0.6)
+        ax.set_xscale("log")
+        low, high = ax.get_xlim()
+        ax.set_xticks([t for t in (0.125, 0.25, 0.5, 1, 2, 4, 8) if low <= t <= high])
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_title(metal, fontsize=9)
+        ax.set_xlabel("Q4 vs Q1 OR", fontsize=8)
+    first = np.atleast_1d(axes)[0]
+    first.set_yticks(range(len(analyses)), analyses, fontsize=8)
+    first.invert_yaxis()
+    first.legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    return fig
+
+
 def spline_curves(curves: pd.DataFrame):
     """One panel per metal: the OR against a woman at the median from the 4-knot spline model,
     unweighted and design-based, 95% bands, log scales."""

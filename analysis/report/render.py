@@ -201,6 +201,76 @@ def table4_section(t4: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _sensitivity_sections(t: dict, figs: Path, synthetic: bool) -> list[Section]:
+    """The sensitivity analyses of Model 3, the weighted Table 1 with the LOD shares, and WQS
+    with repeated holdout (analysis/studies/peng2025/sensitivity.py says what each does)."""
+    out = []
+    s = Section("sensitivity-analyses", "Sensitivity analyses of Model 3 (beyond the paper)")
+    sens = t["sensitivity_analyses"]
+    if sens is None:
+        s.missing = "no sensitivity analyses in the warehouse (analysis.sensitivity_analyses): run `nhanes-bone analyze`"
+    else:
+        s.images.append(figures.save(figures.sensitivity_forest(sens), figs, "sensitivity_forest", synthetic))
+        shown = [c for c in sens.columns if c not in ("description", "warnings")]
+        s.html = (
+            "<p>Table 2's Model 3 re-fitted for each metal: Q4 vs Q1 OR, p for trend and the OR per "
+            "doubling of the metal, unweighted and design-based. <code>cotinine</code> adds ln serum "
+            "cotinine (COT), <code>egfr</code> the CKD-EPI 2021 eGFR from serum creatinine (BIOPRO: "
+            "Jaffe in 2013–2014, enzymatic in 2017–2020), <code>untreated</code> leaves out women on a "
+            "bone medicine (RXQ_RX) or ever prescribed one (OSQ072), the mercury rows put the values "
+            "below the detection limit at LOD/2 or leave them out, and <code>imputed</code> imputes the "
+            "covariates (chained equations, pooled by Rubin's rules) on every woman with all metals and "
+            "BMD instead of the complete cases. Quartile cut-points stay the cohort's.</p>"
+            + "<ul>"
+            + "".join(
+                f"<li><code>{html.escape(a)}</code>: {html.escape(d)}</li>"
+                for a, d in sens[["analysis", "description"]].drop_duplicates().itertuples(index=False)
+            )
+            + "</ul>"
+            + _table(sens[shown])
+        )
+    out.append(s)
+
+    s = Section("table1-weighted", "Table 1 with the survey weights, and values below the detection limit")
+    if t["table1_weighted"] is None:
+        s.missing = (
+            "no weighted Table 1 in the warehouse (analysis.table1_weighted): run `nhanes-bone analyze`"
+        )
+    else:
+        s.html = (
+            "<p>Weighted percentages and means (SE) by osteoporosis status, the cohort a domain of the "
+            "full NHANES design; p from the Rao–Scott second-order corrected F test (R's "
+            "<code>svychisq</code>) and the design-based t test (<code>svyttest</code>). The paper's "
+            "Table 1 is unweighted.</p>"
+            + _table(t["table1_weighted"])
+            + (
+                "<h3>Values below the limit of detection</h3><p>NCHS publishes LOD/√2 in their place.</p>"
+                + _table(t["lod_shares"])
+                if t["lod_shares"] is not None
+                else ""
+            )
+        )
+    out.append(s)
+
+    s = Section("wqs-repeated-holdout", "WQS with repeated holdout (beyond the paper)")
+    if t["wqs_holdout_model"] is None or t["wqs_holdout_weights"] is None:
+        s.missing = (
+            "no repeated-holdout WQS in the warehouse (analysis.wqs_holdout_model): run `nhanes-bone analyze`"
+        )
+    else:
+        s.html = (
+            "<p>gWQS's repeated holdout (Tanner et al. 2019): Figure 2's WQS repeated on new random "
+            "training/validation splits; the mixture OR is the mean of the validated estimates with "
+            "their 2.5th–97.5th percentiles, the weights the means with theirs. The report's run uses "
+            "demo settings (see <code>repeats</code> and <code>bootstraps_per_repeat</code>); "
+            "<code>nhanes-bone wqs --rh 100</code> runs the full one.</p>"
+            + _table(t["wqs_holdout_model"])
+            + _table(t["wqs_holdout_weights"])
+        )
+    out.append(s)
+    return out
+
+
 def _scorecard_html(card: pd.DataFrame) -> str:
     if card.empty:
         return '<p class="missing">Not available: run `nhanes-bone analyze` for the comparison with the paper.</p>'
@@ -285,6 +355,11 @@ def build_report(warehouse: Path, reports: Path, run_name: str | None = None) ->
                 "study2_regression",
                 "study2_hemoglobin_by_status",
                 "study2_comparison",
+                "sensitivity_analyses",
+                "table1_weighted",
+                "lod_shares",
+                "wqs_holdout_weights",
+                "wqs_holdout_model",
                 *BKMR_TABLES,
             )
         }
@@ -437,6 +512,8 @@ def build_report(warehouse: Path, reports: Path, run_name: str | None = None) ->
             + _table(mutual)
         )
     sections.append(s)
+
+    sections += _sensitivity_sections(t, figs, synthetic)
 
     s = Section("qgcomp", "Quantile g-computation (beyond the paper)")
     if qg_model is None or qg_weights is None:

@@ -68,6 +68,13 @@ def linear_predictor(df: pd.DataFrame, cuts: dict[str, tuple[float, float, float
     eta = eta + np.where(fracture, s1["previous_fracture"], 0.0)
     eta = eta + np.where(df.SMQ020 == 1, s1["ever_smoked"], 0.0)
     eta = eta + np.where(df.DIQ010 == 1, s1["diabetes"], 0.0)
+    sens = tm.SENSITIVITY
+    eta = eta + sens["op_log_or_per_ln_cotinine"] * (
+        df["_ln_cotinine"].to_numpy() - sens["ln_cotinine_centre"]
+    )
+    median, log_sd = tm.METAL_WOMEN_50["manganese"]
+    u = np.log(df[METAL_VARS["manganese"][0]].to_numpy()) - np.log(median)
+    eta = eta + np.nan_to_num(sens["manganese_u_kappa"] * (u**2 - log_sd**2))
     for metal, effects in s1["quartile_log_or"].items():
         var = METAL_VARS[metal][0]
         q = quartile_of(df[var].to_numpy(), cuts[metal])
@@ -92,6 +99,7 @@ def bmd_values(
     )
     latent = eta + rng.logistic(0.0, 1.0, n)
     lowest = tm.OP_THRESHOLD - tm.STUDY1["latent_to_tscore_scale"] * latent
+    lowest = lowest + np.where(df["_treated"].to_numpy(), tm.SENSITIVITY["treated_tscore_gain"], 0.0)
     lowest = np.maximum(lowest, -6.0)  # keeps BMD physical; OP status is unchanged
     offsets = rng.exponential([0.55, 0.9, 1.1], size=(n, 3))
     offsets[np.arange(n), rng.choice(3, size=n, p=[0.1, 0.5, 0.4])] = 0.0

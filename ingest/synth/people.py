@@ -103,8 +103,13 @@ def _expit(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def people(design: CycleDesign, scale: float, rng: np.random.Generator) -> pd.DataFrame:
-    """Demographics, questionnaires, body measures, blood counts and metals for a cycle."""
+def people(
+    design: CycleDesign, scale: float, rng: np.random.Generator, extra: np.random.Generator
+) -> pd.DataFrame:
+    """Demographics, questionnaires, body measures, blood counts and metals for a cycle.
+
+    ``extra`` draws what the sensitivity analyses need (cotinine, creatinine, medicines), so
+    that adding them left every draw of ``rng`` — and the rest of the twin — as it was."""
     n = max(1, round(design.n * scale))
     df = pd.DataFrame({"SEQN": np.arange(design.first_seqn, design.first_seqn + n, dtype=float)})
 
@@ -212,8 +217,54 @@ def people(design: CycleDesign, scale: float, rng: np.random.Generator) -> pd.Da
     df["LBXRBCSI"] = np.where(has_cbc, np.round(hgb / 3.0 + rng.normal(0, 0.2, n), 2), np.nan)
     df["_has_cbc"] = has_cbc
 
+    _sensitivity_covariates(df, extra)
     _metals(df, design, rng)
     return df
+
+
+def _sensitivity_covariates(df: pd.DataFrame, rng: np.random.Generator) -> None:
+    """Serum cotinine (examined, 3+), serum creatinine (examined, 12+), OSQ072 and the
+    prescription medicines of the past month, with the planted treated group
+    (``truth_model.SENSITIVITY``) among women 50+."""
+    n = len(df)
+    a = df.RIDAGEYR.to_numpy()
+    women = (df.RIAGENDR == 2).to_numpy()
+    examined = df["_examined"].to_numpy()
+    current = (df.SMQ040.isin([1, 2])).to_numpy()
+    cot = tm.COTININE
+    ln_cot = np.where(
+        current,
+        rng.normal(*cot["current_smoker_ln"], n),
+        rng.normal(*cot["others_ln"], n),
+    )
+    value = np.round(np.exp(ln_cot), 3)
+    below = value < cot["lod"]
+    has_cot = examined & (a >= 3) & (rng.random(n) > 0.07)
+    df["LBXCOT"] = np.where(has_cot, np.where(below, 0.011, value), np.nan)
+    df["LBDCOTLC"] = np.where(has_cot, below.astype(float), np.nan)
+    # what cadmium and the OP model see: the log of the value as published
+    df["_ln_cotinine"] = np.where(has_cot, np.log(df.LBXCOT.to_numpy()), tm.SENSITIVITY["ln_cotinine_centre"])
+
+    median = np.where(women, 0.72, 0.95) * np.exp(0.004 * np.maximum(a - 40, 0))
+    creatinine = np.round(np.exp(np.log(median) + rng.normal(0, 0.22, n)), 2)
+    df["LBXSCR"] = np.where(examined & (a >= 12) & (rng.random(n) > 0.05), creatinine, np.nan)
+    df["_has_biopro"] = examined & (a >= 12)
+
+    sens = tm.SENSITIVITY
+    told = (df.OSQ060 == 1).to_numpy()
+    share = np.where(
+        told, sens["treated_share_told_osteoporosis"], sens["treated_share_others_women_50_plus"]
+    )
+    treated = women & (a >= 50) & (rng.random(n) < share)
+    df["_treated"] = treated
+    df["OSQ072"] = np.where(told, np.where(treated, 1.0, 2.0), np.nan)
+    names = [m[0] for m in tm.BONE_MEDICINES]
+    shares = np.array([m[2] for m in tm.BONE_MEDICINES])
+    df["_bone_medicine"] = np.where(treated, rng.choice(len(names), n, p=shares / shares.sum()), -1)
+    # other medicines: more with age; a list of indices into OTHER_MEDICINES per person
+    count = rng.poisson(np.clip(0.03 * (a - 10), 0.05, 2.5))
+    picks = rng.integers(0, len(tm.OTHER_MEDICINES), size=(n, 6))
+    df["_other_medicines"] = [tuple(row[: min(k, 6)]) for row, k in zip(picks, count, strict=True)]
 
 
 # LOD/√2 fill values and LODs (µg/dL for lead, µg/L otherwise), after the 2013-2014 file
@@ -247,6 +298,8 @@ def _metals(df: pd.DataFrame, design: CycleDesign, rng: np.random.Generator) -> 
     drawn = in_sample & (rng.random(n) > (0.09 if design.metals_half_sample else 0.04))
     z = rng.multivariate_normal(np.zeros(5), METAL_CORRELATION, size=n)
     smoker = df["_ever_smoked"].to_numpy().astype(float)
+    sens = tm.SENSITIVITY
+    cotinine = df["_ln_cotinine"].to_numpy() - sens["ln_cotinine_centre"]
     for j, metal in enumerate(tm.METALS):
         median, log_sd = tm.METAL_WOMEN_50[metal]
         mu = np.log(median)
@@ -255,6 +308,7 @@ def _metals(df: pd.DataFrame, design: CycleDesign, rng: np.random.Generator) -> 
             mu = mu + shift * (smoker - 0.37)
             log_sd = np.sqrt(max(log_sd**2 - shift**2 * 0.37 * 0.63, 0.05))
             mu = mu + np.where(a < 20, -0.9, 0.0) + np.where(men, -0.15, 0.0)
+            mu = mu + sens["cadmium_ln_per_ln_cotinine"] * cotinine
         elif metal == "lead":
             mu = mu + np.where(men, 0.35, 0.0) + np.where(a < 50, -0.35, 0.0)
         elif metal == "manganese":

@@ -28,7 +28,21 @@ from nhanes_bone.core.catalog import load_catalog, load_columns
 from nhanes_bone.core.errors import InputError
 
 GENERATOR = "nhanes-bone synthetic twin v1"
-COMPONENTS = ("DEMO", "PBCD", "DXXFEM", "DXXSPN", "BMX", "BPQ", "DIQ", "SMQ", "OSQ", "RHQ", "CBC")
+COMPONENTS = (
+    "DEMO",
+    "PBCD",
+    "DXXFEM",
+    "DXXSPN",
+    "BMX",
+    "BPQ",
+    "DIQ",
+    "SMQ",
+    "OSQ",
+    "RHQ",
+    "CBC",
+    "COT",
+    "BIOPRO",
+)
 _SAS_STAMP = re.compile(rb"\d\d[A-Z]{3}\d\d:\d\d:\d\d:\d\d")
 
 
@@ -50,7 +64,54 @@ def _rows(component: str, df: pd.DataFrame, design: CycleDesign) -> pd.Series:
         "OSQ": a >= design.osq_min_age,
         "RHQ": (df.RIAGENDR == 2) & (a >= 12),
         "CBC": df["_examined"] & (a >= 1),
+        "COT": df["_examined"] & (a >= 3),
+        "BIOPRO": df["_has_biopro"],
     }[component]
+
+
+def prescriptions(df: pd.DataFrame, design: CycleDesign) -> pd.DataFrame:
+    """RXQ_RX: one row per medicine and participant (several per participant), one row with
+    RXDUSE = 2 and no drug for a participant who took none; official columns and order."""
+    seqn, use, drug, code, days, reason, reason_text = [], [], [], [], [], [], []
+    bone = truth_model.BONE_MEDICINES
+    other = truth_model.OTHER_MEDICINES
+    for person, picks, bone_index in zip(df.SEQN, df["_other_medicines"], df["_bone_medicine"], strict=True):
+        medicines = [other[i] for i in picks]
+        if bone_index >= 0:
+            medicines.insert(len(medicines) // 2, bone[bone_index][:2] + truth_model.BONE_REASON)
+        for name, drug_code, icd, icd_text in medicines or [("", "", "", "")]:
+            seqn.append(person)
+            use.append(1.0 if medicines else 2.0)
+            drug.append(name)
+            code.append(drug_code)
+            days.append(365.0 if medicines else np.nan)
+            reason.append(icd)
+            reason_text.append(icd_text)
+    count = pd.Series(seqn).map(pd.Series(seqn).value_counts()).astype(float).to_numpy()
+    given = {
+        "SEQN": np.asarray(seqn, dtype=float),
+        "RXDUSE": np.asarray(use),
+        "RXDDRUG": np.asarray(drug, dtype=object),
+        "RXDDRGID": np.asarray(code, dtype=object),
+        "RXDDAYS": np.asarray(days),
+        "RXDRSC1": np.asarray(reason, dtype=object),
+        "RXDRSD1": np.asarray(reason_text, dtype=object),
+        "RXDCOUNT": np.where(np.asarray(use) == 1, count, np.nan),
+    }
+    return _official(table_name("RXQ_RX", design), given, len(seqn))
+
+
+def _official(name: str, given: dict, n: int) -> pd.DataFrame:
+    """A table with ``name``'s official columns in their order: given ones, the rest empty."""
+    columns = {}
+    for spec in load_columns()[name]:
+        if spec.name in given:
+            columns[spec.name] = given[spec.name]
+        elif spec.type == "character":
+            columns[spec.name] = np.full(n, "", dtype=object)
+        else:
+            columns[spec.name] = np.full(n, np.nan)
+    return pd.DataFrame(columns)
 
 
 def split_tables(df: pd.DataFrame, design: CycleDesign) -> dict[str, pd.DataFrame]:
@@ -60,20 +121,12 @@ def split_tables(df: pd.DataFrame, design: CycleDesign) -> dict[str, pd.DataFram
     df[f"WTINT{weight}"] = df["_wt_int"]
     df[f"WTMEC{weight}"] = df["_wt_mec"]
     df["SDDSRVYR"] = float(design.sddsrvyr)
-    specs = load_columns()
     out = {}
     for component in COMPONENTS:
         name = table_name(component, design)
         part = df[_rows(component, df, design).to_numpy()]
-        columns = {}
-        for spec in specs[name]:
-            if spec.name in part.columns:
-                columns[spec.name] = part[spec.name].to_numpy()
-            elif spec.type == "character":
-                columns[spec.name] = np.full(len(part), "", dtype=object)
-            else:
-                columns[spec.name] = np.full(len(part), np.nan)
-        out[name] = pd.DataFrame(columns)
+        out[name] = _official(name, {c: part[c].to_numpy() for c in part.columns}, len(part))
+    out[table_name("RXQ_RX", design)] = prescriptions(df, design)
     return out
 
 
@@ -99,10 +152,11 @@ def synthesize(out: Path, seed: int = 20250101, scale: float = 1.0) -> dict:
     if scale <= 0:
         raise InputError(f"--scale must be positive, got {scale}")
     rng = np.random.default_rng(seed)
+    extra = np.random.default_rng([seed, 1])  # the sensitivity covariates' own stream
     frames = {}
     starts = seqn_starts(scale)
     for suffix, design in CYCLES.items():
-        df = people(replace(design, first_seqn=starts[suffix]), scale, rng)
+        df = people(replace(design, first_seqn=starts[suffix]), scale, rng, extra)
         scan_status(df, design, rng)
         frames[suffix] = df
 

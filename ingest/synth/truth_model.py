@@ -4,9 +4,15 @@ Study 1: among women aged 50+, osteoporosis follows a logistic model
 ``logit P(OP) = intercept + Σ β·x`` in covariates coded as the analysis codes them
 (age in years, BMI group, race, parental OP, previous fracture, ever smoked, diabetes)
 plus cadmium (harmful) and selenium (protective) quartile effects, quartiles cut within
-the analytic cohort. Lead, mercury and manganese have no effect; hypertension,
-education and marital status have none either. The lowest T-score is built so that
-``lowest T ≤ -2.5`` exactly when the logistic latent variable is ≥ 0.
+the analytic cohort. Lead and mercury have no effect; hypertension, education and
+marital status have none either. Three truths for the sensitivity analyses (``SENSITIVITY``):
+manganese acts through a U-shape in its log (non-linear: both low and high manganese
+raise the odds, so its quartile ORs and its per-IQR OR say little and a spline finds it);
+serum cotinine confounds cadmium (it raises both blood cadmium and the odds of
+osteoporosis, beyond ever-smoking); and women on a bone medicine (RXQ_RX, and OSQ072 when
+told they have osteoporosis) have every T-score raised by a fixed amount. The lowest T-score
+is built so that ``lowest T ≤ -2.5`` exactly when the logistic latent variable is ≥ 0 for
+untreated women (≥ gain / scale for treated ones).
 
 Study 2: in men, hemoglobin raises total-hip and femoral-neck BMD (g/cm² per g/dL);
 in women it has no effect.
@@ -56,6 +62,45 @@ STUDY1 = {
     "latent_to_tscore_scale": 0.4,
 }
 
+# The sensitivity analyses' truths (see the module docstring). ln cotinine is centred at
+# ``ln_cotinine_centre`` (about the mean among women 50+), the manganese term at its
+# women-50+ median and log-SD: κ·((ln Mn - ln median)² - log_sd²), mean zero.
+SENSITIVITY = {
+    "op_log_or_per_ln_cotinine": 0.08,
+    "cadmium_ln_per_ln_cotinine": 0.06,
+    "ln_cotinine_centre": -2.1,
+    "manganese_u_kappa": 5.0,
+    "treated_tscore_gain": 0.8,
+    "treated_share_told_osteoporosis": 0.35,
+    "treated_share_others_women_50_plus": 0.03,
+}
+# serum cotinine (ng/mL): log-normal by smoking now (SMQ040 1/2) or not; LOD 0.015, filled
+# with LOD/√2 = 0.011 as NCHS does
+COTININE = {"current_smoker_ln": (5.2, 0.8), "others_ln": (-3.0, 1.5), "lod": 0.015}
+# the bone medicines a treated twin takes (Multum codes as RXQ_RX spells them), with shares;
+# the combination is found by name only (its code is not in the warehouse's seed)
+BONE_MEDICINES = (
+    ("ALENDRONATE", "d03849", 0.6),
+    ("RALOXIFENE", "d04261", 0.2),
+    ("IBANDRONATE", "d05357", 0.1),
+    ("ALENDRONATE; CHOLECALCIFEROL", "d05526", 0.05),
+    ("DENOSUMAB", "d07640", 0.05),
+)
+BONE_REASON = ("M81.0", "Age-related osteoporosis without current pathological fracture")
+# other medicines (the commonest of P_RXQ_RX)
+OTHER_MEDICINES = (
+    ("ATORVASTATIN", "d04105", "E78.5", "Hyperlipidemia, unspecified"),
+    ("METFORMIN", "d03807", "E11", "Type 2 diabetes mellitus"),
+    ("LISINOPRIL", "d00732", "I10", "Essential (primary) hypertension"),
+    ("AMLODIPINE", "d00689", "I10", "Essential (primary) hypertension"),
+    ("METOPROLOL", "d00134", "I10", "Essential (primary) hypertension"),
+    ("LEVOTHYROXINE", "d00278", "E03.9", "Hypothyroidism, unspecified"),
+    ("OMEPRAZOLE", "d00325", "K21.9", "Gastro-esophageal reflux disease without esophagitis"),
+    ("LOSARTAN", "d03821", "I10", "Essential (primary) hypertension"),
+    ("ALBUTEROL", "d00749", "J45.909", "Unspecified asthma, uncomplicated"),
+    ("GABAPENTIN", "d03182", "G62.9", "Polyneuropathy, unspecified"),
+)
+
 # Men, and women under 50 (DXA from 40 in 2013-2014): a plausible baseline, not a claim.
 OTHERS = {"men_intercept": -7.3, "women_under_50_intercept": -6.5, "age_per_year": 0.05}
 
@@ -90,4 +135,7 @@ def as_json() -> dict:
             k: {"median": m, "log_sd": s} for k, (m, s) in METAL_WOMEN_50.items()
         },
         "cadmium_log_shift_ever_smokers": CADMIUM_SMOKING_LOG_SHIFT,
+        "sensitivity": SENSITIVITY,
+        "serum_cotinine": COTININE,
+        "bone_medicines": [{"name": n, "code": c, "share": p} for n, c, p in BONE_MEDICINES],
     }

@@ -110,6 +110,13 @@ def wqs(
         str | None,
         typer.Option(help="Weight column (gWQS's weights: prior weights of every fit, e.g. survey weights)."),
     ] = None,
+    rh: Annotated[
+        int,
+        typer.Option(
+            help="Repeated holdout (gWQS's rh; Tanner et al. 2019): repeat the fit on this many random "
+            "splits and report the mean estimate with its 2.5-97.5 percentile interval (1: one split)."
+        ),
+    ] = 1,
 ) -> None:
     """Weighted quantile sum regression on any CSV (gWQS 3.x's algorithm; replayable)."""
 
@@ -117,6 +124,30 @@ def wqs(
 
     with clear_errors():
         frame = read_csv_option(data)
+        if rh > 1:
+            if split is not None or bootstrap is not None:
+                raise InputError("--rh draws its own splits: it cannot replay --split or --bootstrap")
+            _wqs_repeated_holdout(
+                frame,
+                out,
+                rh=rh,
+                outcome=outcome,
+                mixture=comma_list(mixture),
+                covariates=comma_list(covariates),
+                family=family.value,
+                q=q,
+                validation=validation,
+                b=b,
+                direction=direction.value,
+                signal=signal.value,
+                b_constrained=b_constrained,
+                seed=seed,
+                n_jobs=jobs,
+                split=split_rule.value,
+                weights=_weight_column(frame, weights),
+                weights_name=weights,
+            )
+            return
         if (split is not None or bootstrap is not None) and (
             id_column is None or id_column not in frame.columns
         ):
@@ -166,6 +197,32 @@ def wqs(
     )
     for problem in result.warnings:
         err.print(f"[yellow]warning (final model):[/] {escape(problem)}", highlight=False, soft_wrap=True)
+
+
+def _wqs_repeated_holdout(
+    frame,
+    out: Path,
+    *,
+    rh: int,
+    outcome: str,
+    mixture: list[str],
+    covariates: list[str],
+    seed: int | None,
+    n_jobs: int | None,
+    weights_name: str | None,
+    **options,
+) -> None:
+    from analysis.methods.wqs import repeated_holdout, write_repeated_holdout
+
+    result = repeated_holdout(frame, outcome, mixture, covariates, rh=rh, seed=seed, n_jobs=n_jobs, **options)
+    settings = {k: v for k, v in options.items() if k != "weights"}
+    write_repeated_holdout(result, out, rh=rh, seed=seed, survey_weights=weights_name, **settings)
+    effect = result.mixture_effect
+    console.print(result.weights.round(4).to_string(index=False))
+    console.print(
+        f"wqs, repeated holdout ({effect['repeats_completed']} of {rh} repeats): estimate "
+        f"{effect['estimate']:.4f} ({effect['ci_low']:.4f} to {effect['ci_high']:.4f}); written to {out}"
+    )
 
 
 @app.command(rich_help_panel=METHODS_PANEL)

@@ -29,6 +29,17 @@ def analyze(
         int, typer.Option(help="BKMR iterations per chain for Figure 3 (0: no BKMR; 10,000 takes minutes).")
     ] = 10000,
     bkmr_chains: Annotated[int, typer.Option(help="BKMR chains (parallel processes).")] = 2,
+    imputations: Annotated[
+        int, typer.Option(help="m, the imputed datasets of the multiple-imputation sensitivity analysis.")
+    ] = 20,
+    wqs_rh: Annotated[
+        int,
+        typer.Option(
+            "--wqs-rh",
+            help="Repeated-holdout WQS: splits (0: none). Demo default 10 of 10 bootstraps; gWQS users run 100 of 100.",
+        ),
+    ] = 10,
+    wqs_rh_bootstraps: Annotated[int, typer.Option(help="Bootstraps per repeated-holdout split.")] = 10,
 ) -> None:
     """Fit Tables 1-4 of Peng et al. (unweighted and design-based), WQS, BKMR and study 2 from the marts."""
     from analysis.pipeline import analyze as do_analyze
@@ -44,6 +55,9 @@ def analyze(
             with_sensitivity=sensitivity,
             bkmr_iterations=bkmr_iter,
             bkmr_chains=bkmr_chains,
+            imputations=imputations,
+            wqs_holdout_repeats=wqs_rh,
+            wqs_holdout_bootstraps=wqs_rh_bootstraps,
         )
     t2 = result.tables["table2"]
     focus = t2[(t2.model == "model_3") & (t2.term == "Q4") & t2.metal.isin(["cadmium", "selenium"])]
@@ -52,6 +66,12 @@ def analyze(
             f"{row.weighting:<10} {row.metal:<9} Q4 vs Q1 (model 3): OR {row.odds_ratio:.2f} "
             f"({row.or_ci_low:.2f}-{row.or_ci_high:.2f}), p = {row.p_value:.3f}"
         )
+    sens = result.tables["sensitivity_analyses"]
+    moved = sens[(sens.weighting == "unweighted") & (sens.metal == "cadmium")]
+    console.print(
+        "cadmium Q4 vs Q1 across the sensitivity analyses (unweighted): "
+        + ", ".join(f"{r.analysis} {r.q4_or:.2f}" for r in moved.itertuples() if r.q4_or == r.q4_or)
+    )
     if "bkmr_pips" in result.tables:
         pips = ", ".join(f"{r.metal} {r.PIP:.2f}" for r in result.tables["bkmr_pips"].itertuples())
         console.print(f"BKMR PIPs: {pips}")

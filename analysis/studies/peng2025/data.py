@@ -33,3 +33,12 @@ def load_study2(warehouse: Path) -> pd.DataFrame:
         return con.execute("select * from marts.hb_bmd_cohort order by participant_id").df()
     finally:
         con.close()
+
+
+def load_imputation_frame(warehouse: Path) -> pd.DataFrame:
+    """Study 1's rows before the complete-case step (marts.metals_op_imputation_frame)."""
+    con = connect_read_only(warehouse)
+    try:
+        return con.execute("select * from marts.metals_op_imputation_frame order by participant_id").df()
+    finally:
+        con.close()

@@ -20,6 +20,9 @@ smoking as (select * from {{ ref('stg_nhanes__smoking') }}),
 osq as (select * from {{ ref('stg_nhanes__osteoporosis_questionnaire') }}),
 rhq as (select * from {{ ref('stg_nhanes__reproductive_health') }}),
 cbc as (select * from {{ ref('stg_nhanes__complete_blood_count') }}),
+cotinine as (select * from {{ ref('stg_nhanes__cotinine') }}),
+biochemistry as (select * from {{ ref('stg_nhanes__biochemistry') }}),
+treatment as (select * from {{ ref('int_osteoporosis_treatment') }}),
 cycles as (select * from {{ ref('cycles') }}),
 
 joined as (
@@ -33,6 +36,11 @@ joined as (
         metals.blood_mercury_ug_l,
         metals.blood_selenium_ug_l,
         metals.blood_manganese_ug_l,
+        metals.lead_below_lod,
+        metals.cadmium_below_lod,
+        metals.mercury_below_lod,
+        metals.selenium_below_lod,
+        metals.manganese_below_lod,
         femur.femur_scan_status,
         femur.total_femur_bmd_g_cm2,
         femur.femoral_neck_bmd_g_cm2,
@@ -59,6 +67,14 @@ joined as (
         rhq.no_period_reason_code,
         rhq.age_at_last_period,
         cbc.hemoglobin_g_dl,
+        cotinine.serum_cotinine_ng_ml,
+        cotinine.cotinine_below_lod,
+        biochemistry.serum_creatinine_mg_dl,
+        biochemistry.creatinine_method,
+        treatment.on_bone_medicine,
+        treatment.bone_medicines,
+        treatment.prescribed_osteoporosis_medicine,
+        treatment.osteoporosis_treatment,
         cycles.combined_weight_factor
     from demo
     left join metals using (participant_id)
@@ -72,6 +88,9 @@ joined as (
     left join osq using (participant_id)
     left join rhq using (participant_id)
     left join cbc using (participant_id)
+    left join cotinine using (participant_id)
+    left join biochemistry using (participant_id)
+    left join treatment using (participant_id)
     left join cycles on cycles.cycle = demo.cycle
 ),
 
@@ -114,6 +133,7 @@ select
         else mec_weight
     end * combined_weight_factor as combined_metals_weight,
     {{ age_group(var('age_group_breaks')) }} as age_group,
+    {{ ckd_epi_2021('serum_creatinine_mg_dl', 'age_years', "sex = 'female'") }} as egfr_ml_min_1_73m2,
     case
         when bmi_kg_m2 is null then null
         when bmi_kg_m2 < {{ bmi_breaks[0] }} then '<{{ bmi_breaks[0] }}'

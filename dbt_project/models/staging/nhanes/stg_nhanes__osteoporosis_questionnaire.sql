@@ -14,11 +14,13 @@ select
     {{ refused_or_dont_know('OSQ010C') }} as broken_spine_unknown,
     {{ yes_no('OSQ080') }} as other_fracture,
     {{ refused_or_dont_know('OSQ080') }} as other_fracture_unknown,
-    {{ yes_no('OSQ060') }} as told_osteoporosis
+    {{ yes_no('OSQ060') }} as told_osteoporosis,
+    -- OSQ072, asked of those told they have osteoporosis: ever prescribed a medicine for it
+    {{ yes_no('OSQ072') }} as prescribed_osteoporosis_medicine
 from (
-    select SEQN, OSQ150, OSQ010A, OSQ010B, OSQ010C, OSQ080, OSQ060, '2013-2014' as cycle
+    select SEQN, OSQ150, OSQ010A, OSQ010B, OSQ010C, OSQ080, OSQ060, OSQ072, '2013-2014' as cycle
     from {{ source('nhanes', 'osq_h') }}
     union all
-    select SEQN, OSQ150, OSQ010A, OSQ010B, OSQ010C, OSQ080, OSQ060, '2017-2020' as cycle
+    select SEQN, OSQ150, OSQ010A, OSQ010B, OSQ010C, OSQ080, OSQ060, OSQ072, '2017-2020' as cycle
     from {{ source('nhanes', 'p_osq') }}
 )
