@@ -29,16 +29,6 @@ def dq(warehouse: Path, *extra: str):
     return CliRunner().invoke(app, ["dq", "--warehouse", str(warehouse), *extra])
 
 
-def test_every_suite_passes_on_the_synthetic_twin_and_results_are_recorded(warehouse_copy):
-    result = dq(warehouse_copy)
-    assert result.exit_code == 0, result.output
-    assert "0 critical failure(s), 0 warning(s)" in result.output
-    assert "SYNTHETIC twin" in result.output
-    results = query(warehouse_copy, "select * from dq.results")
-    assert results.success.all() and results.suite.nunique() > 60
-    assert {"marts.metals_op_cohort.critical", "raw.demo_h.critical"} <= set(results.suite)
-
-
 def test_a_corrupted_mart_row_fails_the_right_expectation(warehouse_copy):
     con = duckdb.connect(str(warehouse_copy))
     con.execute(
@@ -94,14 +84,22 @@ def _hold(warehouse: Path, read_only: bool) -> subprocess.Popen:
     return proc
 
 
-def test_dq_runs_beside_a_reader_and_refuses_a_writer_clearly(warehouse_copy):
+def test_every_suite_passes_beside_a_reader_is_recorded_and_a_writer_is_refused(warehouse_copy):
+    """One checkpoint run (they take half a minute) while another process reads the warehouse:
+    every suite passes on the twin and the results are recorded; then a writer holding the
+    file makes dq fail with a clear line."""
     reader = _hold(warehouse_copy, read_only=True)
     try:
         result = dq(warehouse_copy)
-        assert result.exit_code == 0, result.output
     finally:
         reader.kill()
         reader.wait()
+    assert result.exit_code == 0, result.output
+    assert "0 critical failure(s), 0 warning(s)" in result.output
+    assert "SYNTHETIC twin" in result.output
+    results = query(warehouse_copy, "select * from dq.results")
+    assert results.success.all() and results.suite.nunique() > 60
+    assert {"marts.metals_op_cohort.critical", "raw.demo_h.critical"} <= set(results.suite)
     time.sleep(0.2)
     writer = _hold(warehouse_copy, read_only=False)
     try:

@@ -42,8 +42,8 @@ import pandas as pd
 from scipy.special import ndtr, ndtri, stdtr  # not scipy.stats: a second of import for the command
 
 from analysis.methods.frames import complete_rows, model_matrix, quantile_scores
+from analysis.methods.irls import expit, fit_glm, numerical_notes
 from analysis.methods.parallel import parallel_map
-from analysis.methods.survey import numerical_notes
 from nhanes_bone.core.errors import InputError
 
 FAMILIES = ("binomial", "gaussian")
@@ -52,67 +52,6 @@ PARALLEL_MIN_WORK = 2_000_000  # rows × resamples below which worker processes 
 
 class QgcompError(InputError):
     """A qgcomp fit that cannot go on, with what to do about it."""
-
-
-@dataclass
-class Glm:
-    coef: np.ndarray
-    cov: np.ndarray  # scaled covariance (dispersion × (XᵀWX)⁻¹), as R's summary.glm
-    converged: bool
-    df_residual: int
-
-
-def _expit(eta: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * eta))  # no overflow for large |η|
-
-
-def fit_glm(
-    y: np.ndarray,
-    x: np.ndarray,
-    w: np.ndarray,
-    family: str,
-    start: np.ndarray | None = None,
-    covariance: bool = True,
-    tol: float = 1e-10,
-    max_iterations: int = 100,
-) -> Glm:
-    """IRLS for the logistic and the linear model with prior weights ``w`` (R's ``weights``)."""
-    n_used = int(np.count_nonzero(w > 0))
-    p = x.shape[1]
-    if family == "gaussian":
-        xtw = x.T * w
-        xtwx = xtw @ x
-        coef = np.linalg.solve(xtwx, xtw @ y)
-        if not covariance:
-            return Glm(coef, np.empty((0, 0)), True, n_used - p)
-        resid = y - x @ coef
-        dispersion = float(w @ resid**2) / max(n_used - p, 1)
-        return Glm(coef, dispersion * np.linalg.inv(xtwx), True, n_used - p)
-    coef = np.zeros(p) if start is None else np.array(start, dtype=float)
-    deviance_old = math.inf
-    converged = False
-    for _ in range(max_iterations):
-        eta = x @ coef
-        mu = _expit(eta)
-        var = np.clip(mu * (1 - mu), 1e-12, None)
-        z = eta + (y - mu) / var
-        ww = w * var
-        xtw = x.T * ww
-        coef = np.linalg.solve(xtw @ x, xtw @ z)
-        mu = _expit(x @ coef)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            dev = -2 * float(
-                w @ (y * np.log(np.clip(mu, 1e-300, 1)) + (1 - y) * np.log(np.clip(1 - mu, 1e-300, 1)))
-            )
-        if abs(dev - deviance_old) / (abs(dev) + 0.1) < tol:
-            converged = True
-            break
-        deviance_old = dev
-    if not covariance:
-        return Glm(coef, np.empty((0, 0)), converged, n_used - p)
-    mu = _expit(x @ coef)
-    xtw = x.T * (w * mu * (1 - mu))
-    return Glm(coef, np.linalg.inv(xtw @ x), converged, n_used - p)
 
 
 def _msm(means: np.ndarray, weights: np.ndarray, levels: np.ndarray, family: str, rr: bool) -> np.ndarray:
@@ -169,7 +108,7 @@ def _marginal(prep: Prepared, rows: np.ndarray | None) -> np.ndarray:
     for k, a in enumerate(prep.levels):
         others[:, prep.exposure_columns] = a
         eta = others @ fit.coef
-        pred = _expit(eta) if prep.family == "binomial" else eta
+        pred = expit(eta) if prep.family == "binomial" else eta
         means[k] = float(w @ pred) / float(w.sum())
     return _msm(means, np.full(len(prep.levels), float(w.sum())), prep.levels, prep.family, prep.rr)
 

@@ -42,6 +42,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
+from analysis.methods.irls import numerical_notes
 from nhanes_bone.core.errors import InputError
 
 FAMILIES = {"binomial": sm.families.Binomial, "gaussian": sm.families.Gaussian}
@@ -273,17 +274,6 @@ def _diverging(sx: np.ndarray, equal: np.ndarray | None, p: int) -> np.ndarray:
                 moved[j] = True
                 break
     return moved
-
-
-def numerical_notes(caught: list[warnings.WarningMessage], prefix: str = "") -> list[str]:
-    """Warnings caught around a fit as one line each ("Category: first line"), without repeats:
-    what every method records on its result instead of printing or suppressing."""
-    notes: list[str] = []
-    for w in caught:
-        text = f"{prefix}{w.category.__name__}: {(str(w.message).strip().splitlines() or [''])[0]}"
-        if text not in notes:
-            notes.append(text)
-    return notes
 
 
 def glm(

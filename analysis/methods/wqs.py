@@ -27,15 +27,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numba
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy import optimize, stats
+from scipy.special import ndtr, ndtri, stdtr  # not scipy.stats: a second of import for the command
 
 from analysis.methods.frames import complete_rows, model_matrix, quantile_scores, r_quantile  # noqa: F401 (re-exported)
+from analysis.methods.irls import fit_glm, numerical_notes
 from analysis.methods.optim_bfgs import vmmin
 from analysis.methods.parallel import parallel_map, workers_for
-from analysis.methods.survey import numerical_notes
 from nhanes_bone.core.errors import InputError
 
 # gWQS 3.0.5's averaging weights: one, |t|, t² (the default), t³ and exp(|t|) − 1
@@ -65,17 +65,19 @@ class GlmSummary:
 def _glm(
     y: np.ndarray, x: np.ndarray, names: list[str], family: str, weights: np.ndarray | None = None
 ) -> GlmSummary:
-    fam = sm.families.Binomial() if family == "binomial" else sm.families.Gaussian()
+    """The GLM of one WQS step (R's glm with ``weights``): z tests for the logistic model, t on
+    the residual df for the linear one, as summary.glm."""
+    w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fit = sm.GLM(y, x, family=fam, var_weights=weights).fit(tol=1e-10, maxiter=100)
-        se = fit.bse
-        stat = fit.params / se
-    p = 2 * (stats.t.sf(np.abs(stat), fit.df_resid) if family == "gaussian" else stats.norm.sf(np.abs(stat)))
+        fit = fit_glm(y, x, w, family)
+        se = np.sqrt(np.diag(fit.cov))
+        stat = fit.coef / se
+    p = 2 * stdtr(fit.df_residual, -np.abs(stat)) if family == "gaussian" else 2 * ndtr(-np.abs(stat))
     notes = numerical_notes(caught)
-    if not getattr(fit, "converged", True):
+    if not fit.converged:
         notes.append("the IRLS iterations did not converge")
-    return GlmSummary(fit.params, se, stat, p, names, notes)
+    return GlmSummary(fit.coef, se, stat, p, names, notes)
 
 
 EPS = np.finfo(float).eps
@@ -86,6 +88,64 @@ def _logit_inverse(eta: np.ndarray) -> np.ndarray:
     tmp = np.exp(np.clip(eta, -30.0, 30.0))
     tmp = np.where(eta < -30.0, EPS, np.where(eta > 30.0, 1.0 / EPS, tmp))
     return tmp / (1.0 + tmp)
+
+
+@numba.njit(cache=True)
+def _batch_deviance(
+    pars: np.ndarray,
+    cov: np.ndarray,
+    q: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    binomial: bool,
+    constrained_sign: float,
+) -> np.ndarray:
+    """The objective of step 3 for each row of ``pars`` ([intercept, β₁, covariates…,
+    p₁…p_k]), fused into one pass per row: η = Xβ + β₁ Σ w_j q_j with w = p²/Σp², and the
+    deviance with R's clamped logit inverse — what objective_batch computed with numpy
+    temporaries, about 20 times faster at n ≈ 900. ``constrained_sign`` ≠ 0 uses
+    sign·|β₁| (b1_constr)."""
+    m, kx = pars.shape[0], cov.shape[1] + 1
+    n, k = q.shape
+    out = np.zeros(m)
+    eps = np.finfo(np.float64).eps
+    for r in range(m):
+        b1 = pars[r, 1]
+        if constrained_sign != 0.0:
+            b1 = constrained_sign * abs(b1)
+        total = 0.0
+        for j in range(k):
+            total += pars[r, kx + j] ** 2
+        weights = np.empty(k)
+        for j in range(k):
+            weights[j] = pars[r, kx + j] ** 2 / total
+        deviance = 0.0
+        for i in range(n):
+            eta = cov[i, 0] * pars[r, 0]
+            for c in range(1, kx - 1):
+                eta += cov[i, c] * pars[r, c + 1]
+            index = 0.0
+            for j in range(k):
+                index += q[i, j] * weights[j]
+            eta += b1 * index
+            if not binomial:
+                deviance += w[i] * (y[i] - eta) ** 2
+                continue
+            if eta < -30.0:
+                tmp = eps
+            elif eta > 30.0:
+                tmp = 1.0 / eps
+            else:
+                tmp = np.exp(eta)
+            mu = tmp / (1.0 + tmp)
+            term = 0.0
+            if y[i] > 0:
+                term += y[i] * np.log(y[i] / mu)
+            if y[i] < 1:
+                term += (1 - y[i]) * np.log((1 - y[i]) / (1 - mu))
+            deviance += 2 * w[i] * term
+        out[r] = deviance
+    return out
 
 
 def _deviance(family: str, y: np.ndarray, eta: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -125,20 +185,24 @@ def _design(cov: np.ndarray, index: np.ndarray) -> np.ndarray:
 
 
 def _one_bootstrap(problem: Problem, rows: np.ndarray) -> dict:
-    y, cov, q, wt = problem.y[rows], problem.covariates[rows], problem.scores[rows], problem.weights[rows]
+    y, cov, q, wt = (
+        np.ascontiguousarray(a[rows], dtype=np.float64)
+        for a in (problem.y, problem.covariates, problem.scores, problem.weights)
+    )
     kx = cov.shape[1] + 1
     sign = 1.0 if problem.positive else -1.0
 
     def objective_batch(pars: np.ndarray) -> np.ndarray:
-        """The deviance of each row of ``pars`` (one matrix product for all of them)."""
-        b1 = pars[:, 1]
-        if problem.b_constrained:
-            b1 = sign * np.abs(b1)
-        w = pars[:, kx:] ** 2
-        w = w / w.sum(axis=1, keepdims=True)
-        covariate_beta = np.column_stack([pars[:, :1], pars[:, 2:kx]])
-        eta = cov @ covariate_beta.T + (q @ w.T) * b1
-        return _deviance(problem.family, y, eta, wt)
+        """The deviance of each row of ``pars`` (compiled: see _batch_deviance)."""
+        return _batch_deviance(
+            np.ascontiguousarray(pars, dtype=np.float64),
+            cov,
+            q,
+            y,
+            wt,
+            problem.family == "binomial",
+            sign if problem.b_constrained else 0.0,
+        )
 
     def objective(par: np.ndarray) -> float:
         return float(objective_batch(par[None, :])[0])
@@ -161,6 +225,8 @@ def _one_bootstrap(problem: Problem, rows: np.ndarray) -> dict:
         bounds: list[tuple[float | None, float | None]] = [(None, None)] * kx + [(0.0, 1.0)] * k
         if problem.b_constrained:
             bounds[1] = (0.0, None) if problem.positive else (None, 0.0)
+        from scipy import optimize  # only gWQS 1.x/2.x's parameterisation needs it
+
         res = optimize.minimize(
             direct,
             start,
@@ -356,6 +422,8 @@ def fit_wqs(
     ]
     problem = Problem(y, cov, scores, wt, family, positive, b_constrained, parameterisation, initial)
     samples = [np.asarray(rows, dtype=int) for rows in bootstrap_rows]
+    # compile (or load from numba's cache) here, once, before any worker is forked
+    _batch_deviance(initial[None, :], cov[:1], scores[:1], y[:1], wt[:1], family == "binomial", 0.0)
     workers = workers_for(len(samples), n_jobs)
     parts = parallel_map(_run_chunk, [(problem, samples[i::workers]) for i in range(workers)], workers)
     fits: list = [None] * len(samples)
@@ -370,7 +438,7 @@ def fit_wqs(
     final = _glm(
         y[valid], _design(cov[valid], index[valid]), ["(Intercept)", "wqs", *cov_names[1:]], family, wt[valid]
     )
-    z = stats.norm.ppf(0.975)
+    z = float(ndtri(0.975))
     table = pd.DataFrame(
         {
             "term": final.names,

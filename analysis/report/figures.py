@@ -320,8 +320,9 @@ def sensitivity_forest(table: pd.DataFrame):
     first = np.atleast_1d(axes)[0]
     first.set_yticks(range(len(analyses)), analyses, fontsize=8)
     first.invert_yaxis()
-    first.legend(fontsize=7, loc="lower left")
-    fig.tight_layout()
+    handles, labels = first.get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=7, loc="lower left", ncol=2, frameon=False)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
 
 

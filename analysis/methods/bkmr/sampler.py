@@ -35,7 +35,7 @@ from analysis.methods.bkmr.model import (
     tmvn_sweep,
     truncated_normal,
 )
-from analysis.methods.survey import numerical_notes
+from analysis.methods.irls import numerical_notes
 from nhanes_bone.core.errors import InputError
 
 
