@@ -47,10 +47,11 @@ ingest: $(STAMP) ## Only load new/changed XPT files into WAREHOUSE's raw schema
 fetch: $(STAMP) ## Download missing study files from CDC into NHANES_DATA_DIR (needs internet)
 	$(CLI) fetch --data-dir "$(NHANES_DATA_DIR)"
 
-$(DEMO_DATA_DIR)/TRUTH.json: | $(STAMP)
+# the twin is rewritten when its generator changes (a new generator may write new files)
+$(DEMO_DATA_DIR)/TRUTH.json: $(wildcard ingest/synth/*.py) | $(STAMP)
 	$(CLI) synth --out "$(DEMO_DATA_DIR)" --seed $(SEED)
 
-synth: $(DEMO_DATA_DIR)/TRUTH.json ## Write the SYNTHETIC twin to DEMO_DATA_DIR (once)
+synth: $(DEMO_DATA_DIR)/TRUTH.json ## Write the SYNTHETIC twin to DEMO_DATA_DIR (again when ingest/synth changes)
 
 demo: $(STAMP) $(DEMO_DATA_DIR)/TRUTH.json ## Offline end to end on the SYNTHETIC twin: synth → ingest → dbt build → data quality → analyses → report
 	$(CLI) build --data-dir "$(DEMO_DATA_DIR)" --warehouse "$(DEMO_WAREHOUSE)"

@@ -344,3 +344,15 @@ def test_wqs_repeated_holdout_summarises_its_repeats(analysed):
     assert (model.or_ci_low <= model.odds_ratio).all() and (model.odds_ratio <= model.or_ci_high).all()
     weights = run.tables["wqs_holdout_weights"]
     np.testing.assert_allclose(weights.groupby("direction").weight.sum(), 1, atol=1e-9)
+
+
+def test_an_analysis_without_its_files_says_which_files_it_needs(analysed):
+    """A data folder without COT (every cotinine null): the cotinine rows say so instead of
+    failing the whole table; the other analyses are fitted."""
+    _, warehouse = analysed
+    cohort = query(warehouse, "select * from marts.metals_op_cohort").assign(ln_serum_cotinine=np.nan)
+    data = study1.StudyData.build(cohort, query(warehouse, "select * from marts.survey_design"))
+    table = sensitivity.sensitivity_analyses(data, query(warehouse, "select * from marts.survey_design"))
+    cotinine = table[table.analysis == "cotinine"]
+    assert len(cotinine) == 10 and cotinine.note.str.contains("COT_H, P_COT").all()
+    assert table[table.analysis == "egfr"].q4_or.notna().all()

@@ -124,6 +124,17 @@ def wqs(
 
     with clear_errors():
         frame = read_csv_option(data)
+        options = {
+            "family": family.value,
+            "q": q,
+            "validation": validation,
+            "b": b,
+            "direction": direction.value,
+            "signal": signal.value,
+            "b_constrained": b_constrained,
+            "split": split_rule.value,
+            "weights": _weight_column(frame, weights),
+        }
         if rh > 1:
             if split is not None or bootstrap is not None:
                 raise InputError("--rh draws its own splits: it cannot replay --split or --bootstrap")
@@ -134,18 +145,10 @@ def wqs(
                 outcome=outcome,
                 mixture=comma_list(mixture),
                 covariates=comma_list(covariates),
-                family=family.value,
-                q=q,
-                validation=validation,
-                b=b,
-                direction=direction.value,
-                signal=signal.value,
-                b_constrained=b_constrained,
                 seed=seed,
                 n_jobs=jobs,
-                split=split_rule.value,
-                weights=_weight_column(frame, weights),
                 weights_name=weights,
+                **options,
             )
             return
         if (split is not None or bootstrap is not None) and (
@@ -163,19 +166,11 @@ def wqs(
             outcome,
             comma_list(mixture),
             comma_list(covariates),
-            family=family.value,
-            q=q,
-            validation=validation,
-            b=b,
-            direction=direction.value,
-            signal=signal.value,
-            b_constrained=b_constrained,
             seed=seed,
             validation_rows=validation_rows,
             bootstrap_rows=bootstrap_rows,
             n_jobs=jobs,
-            split=split_rule.value,
-            weights=_weight_column(frame, weights),
+            **options,
         )
     from analysis.methods.wqs import write_result as write_wqs
 

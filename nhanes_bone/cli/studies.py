@@ -67,11 +67,12 @@ def analyze(
             f"({row.or_ci_low:.2f}-{row.or_ci_high:.2f}), p = {row.p_value:.3f}"
         )
     sens = result.tables["sensitivity_analyses"]
-    moved = sens[(sens.weighting == "unweighted") & (sens.metal == "cadmium")]
-    console.print(
-        "cadmium Q4 vs Q1 across the sensitivity analyses (unweighted): "
-        + ", ".join(f"{r.analysis} {r.q4_or:.2f}" for r in moved.itertuples() if r.q4_or == r.q4_or)
-    )
+    if "q4_or" in sens:
+        moved = sens[(sens.weighting == "unweighted") & (sens.metal == "cadmium") & sens.q4_or.notna()]
+        console.print(
+            "cadmium Q4 vs Q1 across the sensitivity analyses (unweighted): "
+            + ", ".join(f"{r.analysis} {r.q4_or:.2f}" for r in moved.itertuples())
+        )
     if "bkmr_pips" in result.tables:
         pips = ", ".join(f"{r.metal} {r.PIP:.2f}" for r in result.tables["bkmr_pips"].itertuples())
         console.print(f"BKMR PIPs: {pips}")

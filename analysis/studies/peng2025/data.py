@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from nhanes_bone.core.errors import InputError
 from nhanes_bone.core.warehouse import connect_read_only
 
 
@@ -37,8 +38,15 @@ def load_study2(warehouse: Path) -> pd.DataFrame:
 
 def load_imputation_frame(warehouse: Path) -> pd.DataFrame:
     """Study 1's rows before the complete-case step (marts.metals_op_imputation_frame)."""
+    import duckdb
+
     con = connect_read_only(warehouse)
     try:
         return con.execute("select * from marts.metals_op_imputation_frame order by participant_id").df()
+    except duckdb.CatalogException as exc:
+        raise InputError(
+            f"{warehouse}: marts.metals_op_imputation_frame is missing (a warehouse built before the "
+            "sensitivity analyses existed): rebuild it with nhanes-bone build"
+        ) from exc
     finally:
         con.close()

@@ -173,6 +173,20 @@ def sensitivity_analyses(
     participant's stratum and PSU (marts.survey_design) for the subsets' domain estimation."""
     rows = []
     for analysis, (cohort, extra) in _variants(data).items():
+        if len(cohort) < MIN_ROWS:
+            rows += [
+                {
+                    "analysis": analysis,
+                    "description": ANALYSES[analysis],
+                    "weighting": weighting,
+                    "metal": metal,
+                    "n": len(cohort),
+                    "note": _too_few(analysis, len(cohort)),
+                }
+                for weighting in WEIGHTINGS
+                for metal in study1.METALS
+            ]
+            continue
         local = data if analysis == "main" else study1.StudyData.build(_restored(cohort), design)
         for weighting in WEIGHTINGS:
             for metal in study1.METALS:
@@ -196,6 +210,19 @@ def sensitivity_analyses(
     if imputation_frame is not None and len(imputation_frame) >= 20:
         rows += _imputed(imputation_frame, design, m, seed)
     return pd.DataFrame(rows)
+
+
+MIN_ROWS = 20
+NEEDS = {
+    "cotinine": "serum cotinine (COT_H, P_COT)",
+    "egfr": "serum creatinine (BIOPRO_H, P_BIOPRO)",
+}
+
+
+def _too_few(analysis: str, n: int) -> str:
+    """Why an analysis has no estimates: too few women, and the files it needs when that is why."""
+    needs = f"; it needs {NEEDS[analysis]}: are those files in the data folder?" if analysis in NEEDS else ""
+    return f"not fitted: {n} women (fewer than {MIN_ROWS}){needs}"
 
 
 def _restored(cohort: pd.DataFrame) -> pd.DataFrame:
