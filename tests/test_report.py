@@ -23,6 +23,9 @@ SECTIONS = [
     "figure2-wqs",
     "dose-response",
     "multi-pollutant",
+    "sensitivity-analyses",
+    "table1-weighted",
+    "wqs-repeated-holdout",
     "qgcomp",
     "figure3-bkmr",
     "study2",
@@ -40,6 +43,10 @@ def test_every_section_is_there_with_the_synthetic_banner(report):
     for section in SECTIONS:
         assert f'id="{section}"' in page, section
     assert 'id="synthetic-banner"' in page and "These numbers are not findings" in page
+    # the sensitivity analyses, the weighted Table 1 and the repeated holdout are shown, not missing
+    for table in ("analysis.sensitivity_analyses", "analysis.table1_weighted", "analysis.wqs_holdout_model"):
+        assert f"({table})" not in page, table
+    assert "Rao–Scott" in page and "excluding women on osteoporosis treatment" in page
     # what has not been run says so, and names the command
     assert "Not available: no data-quality run recorded" in page and "nhanes-bone dq" in page
     # BKMR ran (briefly) in the fixture: Figure 3 is there, with its chains and warnings
