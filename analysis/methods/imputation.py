@@ -65,7 +65,8 @@ def _predictors(variables: list[_Variable], current: list[np.ndarray], skip: int
     for j, var in enumerate(variables):
         if j == skip:
             continue
-        if var.levels is not None and len(var.levels) > 2:
+        if var.nominal:
+            assert var.levels is not None
             columns += [(current[j] == k).astype(float) for k in range(1, len(var.levels))]
         else:
             columns.append(current[j])

@@ -240,14 +240,13 @@ def expected_study2(df: pd.DataFrame) -> dict:
     return {"inclusion_flow": flow, "cohort_n": flow[-1]["n_remaining"]}
 
 
-def treated(tables: dict[str, pd.DataFrame]) -> pd.Series:
-    """Per row of ``wide(tables)``: a bone medicine of ``truth_model.BONE_MEDICINES`` among the
-    participant's prescriptions (name or code), or OSQ072 = 1."""
+def treated(df: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> pd.Series:
+    """Per row of ``df = wide(tables)``: a bone medicine of ``truth_model.BONE_MEDICINES`` among
+    the participant's prescriptions (name or code), or OSQ072 = 1."""
     rx = pd.concat([tables["RXQ_RX_H"], tables["P_RXQ_RX"]])
     names = {m[0] for m in tm.BONE_MEDICINES}
     codes = {m[1] for m in tm.BONE_MEDICINES}
     on_medicine = set(rx.loc[rx.RXDDRUG.isin(names) | rx.RXDDRGID.isin(codes), "SEQN"])
-    df = wide(tables)
     return df["SEQN"].isin(on_medicine) | (df["OSQ072"] == 1)
 
 
@@ -276,7 +275,7 @@ def expected(tables: dict[str, pd.DataFrame]) -> dict:
         }
     return {
         "study2": expected_study2(df),
-        "cohort_treated_n": int(treated(tables)[cohort.index].sum()) if "RXQ_RX_H" in tables else None,
+        "cohort_treated_n": int(treated(df, tables)[cohort.index].sum()) if "RXQ_RX_H" in tables else None,
         "inclusion_flow": flow,
         "cohort_n": int(len(cohort)),
         "cohort_osteoporosis_n": int(is_op[cohort.index].sum()),

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from analysis.methods.imputation import chained_imputations, rubin
 from analysis.methods.parallel import parallel_map, workers_for
@@ -97,7 +96,16 @@ def _coefficients(data: study1.StudyData, metal: str, extra: list[str], weightin
         else:
             fit = glm(y, x, all_names, "binomial", data.design, data.in_cohort)
         i = all_names.index(term.format(metal=metal))
-        out[key] = (float(fit.coef[i]), float(fit.cov[i, i]), float(fit.df_residual), fit.uses_t())
+        low, high = fit.ci(kind="t" if fit.uses_t() else "normal")[i]
+        # (estimate, variance, df) for Rubin's rules; (estimate, low, high, p) as the fit gives them
+        out[key] = (
+            float(fit.coef[i]),
+            float(fit.cov[i, i]),
+            float(fit.df_residual),
+            float(low),
+            float(high),
+            float(fit.p_values[i]),
+        )
         out["fits"].append(fit)
     out["n"] = out["fits"][0].n
     return out
@@ -126,11 +134,9 @@ def _row(analysis: str, metal: str, weighting: str, cohort: pd.DataFrame, coefs:
 
 
 def _single_fit_ci(quantity: tuple) -> tuple[float, float, float, float]:
-    estimate, variance, df, uses_t = quantity
-    se = np.sqrt(variance)
-    q = stats.t.ppf(0.975, df) if uses_t else stats.norm.ppf(0.975)
-    dist = stats.t(df) if uses_t else stats.norm()
-    return estimate, estimate - q * se, estimate + q * se, float(2 * dist.sf(abs(estimate / se)))
+    """One fit's (estimate, low, high, p), as GlmResult.ci and p_values gave them."""
+    estimate, _, _, low, high, p = quantity
+    return estimate, low, high, p
 
 
 def _pooled_ci(quantities: list[tuple]) -> tuple[float, float, float, float]:
