@@ -346,10 +346,18 @@ def bkmr(
         bool,
         typer.Option(
             "--bkmr-compat",
-            help="Run bkmr 0.2.2's exact chain: its sign of the switch move's Hastings term (see README) "
-            "and covariates as given.",
+            help="Run bkmr 0.2.2's exact chain: its sign of the switch move's Hastings term (see README), "
+            "its fixed jump sizes and covariates as given.",
         ),
     ] = False,
+    adapt: Annotated[
+        bool,
+        typer.Option(
+            "--adapt/--no-adapt",
+            help="Tune the λ and r jump sizes during burn-in, then freeze them (default; recorded in "
+            "diagnostics.json) or keep bkmr's lambda.jump 10 and r.jump 0.1 throughout.",
+        ),
+    ] = True,
 ) -> None:
     """Bayesian kernel machine regression on any CSV (R bkmr 0.2.2's model and priors; its sampler
     with the switch move's Hastings ratio corrected unless --bkmr-compat)."""
@@ -357,7 +365,13 @@ def bkmr(
 
     with clear_errors():
         settings = BkmrSettings(
-            family=family, iterations=iter, varsel=varsel, est_h=est_h, thin=thin, bkmr_compat=bkmr_compat
+            family=family,
+            iterations=iter,
+            varsel=varsel,
+            est_h=est_h,
+            thin=thin,
+            bkmr_compat=bkmr_compat,
+            adapt=adapt and not bkmr_compat,
         )
         frame = read_csv_option(data)
         fit = fit_bkmr(

@@ -25,6 +25,8 @@ ESS_MIN_PER_CHAIN = 100
 PIP_SPREAD_MAX = 0.2  # chains' PIPs for one exposure further apart than this disagree
 ACCEPT_RANGE = (0.05, 0.9)
 TAIL_PROBS = (0.05, 0.95)
+# the overall-risk grid whose ESS is reported (a subset of summaries' 0.25…0.75 by 0.05)
+OVERALL_RISK_QUANTILE_LABELS = ("0.25", "0.35", "0.45", "0.55", "0.65", "0.75")
 
 
 def _chains(chains: list[np.ndarray]) -> np.ndarray:
@@ -99,7 +101,13 @@ def diagnose(fit) -> dict:
     warnings: list[str] = []
     n_chains = len(fit.chains)
     ess_min = ESS_MIN_PER_CHAIN * n_chains
-    for name, per_chain in _scalars(fit).items():
+    series = _scalars(fit)
+    grid = np.array([float(q) for q in OVERALL_RISK_QUANTILE_LABELS])
+    risk = fit.overall_risk_draws(grid) if hasattr(fit, "overall_risk_draws") else []
+    if risk and min(len(r) for r in risk) >= 8:  # thinned draws: every thin-th iteration
+        for j, q in enumerate(OVERALL_RISK_QUANTILE_LABELS):
+            series[f"overall_risk[{q}]"] = [r[:, j] for r in risk]
+    for name, per_chain in series.items():
         bulk, tail, rhat = bulk_ess(per_chain), tail_ess(per_chain), rank_rhat(per_chain)
         params[name] = {
             "ess_bulk": round(bulk, 1),
@@ -113,7 +121,9 @@ def diagnose(fit) -> dict:
                 f"{name}: rank-normalised R-hat {rhat:.3f} > {RHAT_MAX} (chains disagree or have not "
                 "converged)"
             )
-        if name.startswith("r["):
+        if name.startswith("r[") or name.startswith("overall_risk["):
+            # r sits at 0 for stretches under variable selection; the overall risk is kept at
+            # every thin-th draw only, so its ESS counts thinned draws: neither is warned of
             continue  # under variable selection r sits at 0 for stretches: its ESS says little
         low = [f"{kind} {value:.0f}" for kind, value in (("bulk", bulk), ("tail", tail)) if value < ess_min]
         if low:
@@ -131,6 +141,13 @@ def diagnose(fit) -> dict:
             "seconds": round(c.seconds, 2),
             "iterations_per_second": round((c.iterations - 1) / c.seconds, 1) if c.seconds > 0 else None,
             "accept_lambda": round(acc_l, 3),
+            "accept_lambda_after_burn_in": round(float(c.accept_lambda[c.iterations // 2 :].mean()), 3),
+            "jumps": c.jumps,
+            # where the time went: seconds per update, "other" = recording and bookkeeping
+            "step_seconds": {
+                **{k: round(v, 2) for k, v in c.step_seconds.items()},
+                "other": round(c.seconds - sum(c.step_seconds.values()), 2),
+            },
             "pips": dict(
                 zip(
                     fit.exposures,

@@ -44,6 +44,9 @@ class BkmrSettings:
     b_pi: float = 1.0
     lambda_jump: float = 10.0
     r_jump: float = 0.1  # bkmr's r.jump2 (refine) and r.jump (no variable selection)
+    # tune lambda_jump and r_jump during burn-in towards ACCEPT_TARGET, then freeze them (the
+    # post-burn-in chain is a plain MH chain with the frozen, recorded jumps); bkmr does not
+    adapt: bool = True
     r_method: str = "varying"  # bkmr's rmethod without variable selection: varying | fixed
     update_lambda: bool = True  # False holds λ at its start (tests against closed forms)
     prior_only: bool = False  # drop the likelihood: a sampler-correctness check
@@ -59,6 +62,8 @@ class BkmrSettings:
             raise InputError(f"BKMR needs at least 4 iterations, got {self.iterations}")
         if self.r_method not in ("varying", "fixed"):
             raise InputError(f"r_method must be varying or fixed, not {self.r_method!r}")
+        if self.lambda_jump <= 0 or self.r_jump <= 0:
+            raise InputError(f"jump sizes must be positive, got {self.lambda_jump}, {self.r_jump}")
         if not 0 <= self.r_a < self.r_b:
             raise InputError(f"the prior 1/r ~ U(r_a, r_b) needs 0 ≤ r_a < r_b, got {self.r_a}, {self.r_b}")
 
@@ -115,14 +120,32 @@ def gamma_proposal_logpdf(x: float, mean: float, sd: float) -> float:
     return shape * math.log(rate) - special.gammaln(shape) + (shape - 1) * math.log(x) - rate * x
 
 
-def lambda_prior_proposal_ratio(lam: float, lam_star: float, s: BkmrSettings) -> float:
-    """The λ ratio's prior and proposal terms (what the sampler adds to its likelihood ratio)."""
+def lambda_prior_proposal_ratio(
+    lam: float, lam_star: float, s: BkmrSettings, jump: float | None = None, jump_back: float | None = None
+) -> float:
+    """The λ ratio's prior and proposal terms (what the sampler adds to its likelihood ratio).
+    ``jump`` is the sd of the proposal from λ (default ``s.lambda_jump``), ``jump_back`` that
+    of the reverse proposal from λ* (default the same: bkmr's fixed sd)."""
+    jump = s.lambda_jump if jump is None else jump
+    jump_back = jump if jump_back is None else jump_back
     return (
         log_prior_lambda(lam_star, s)
         - log_prior_lambda(lam, s)
-        + gamma_proposal_logpdf(lam, lam_star, s.lambda_jump)
-        - gamma_proposal_logpdf(lam_star, lam, s.lambda_jump)
+        + gamma_proposal_logpdf(lam, lam_star, jump_back)
+        - gamma_proposal_logpdf(lam_star, lam, jump)
     )
+
+
+# Adaptation (Andrieu & Thoms 2008, a Robbins–Monro step on the log jump): the acceptance rate
+# a one-dimensional random walk mixes best at (Roberts, Gelman & Gilks 1997: 0.44)
+ACCEPT_TARGET = 0.44
+
+
+def adapted_jump(log_jump: float, accepted: bool, t: int, start: float) -> float:
+    """One Robbins–Monro step of a log jump size towards ACCEPT_TARGET (step t^-0.6, kept within
+    10⁻³…10³ times the starting jump)."""
+    log_jump += (float(accepted) - ACCEPT_TARGET) * min(1.0, 3.0 * t**-0.6)
+    return min(max(log_jump, math.log(start) - 6.9), math.log(start) + 6.9)
 
 
 def gls_moments(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -168,12 +191,15 @@ def _support(s: BkmrSettings) -> tuple[float, float]:
     return 1.0 / s.r_b, (math.inf if s.r_a == 0 else 1.0 / s.r_a)
 
 
-def refine_r(current: float, s: BkmrSettings, rng: np.random.Generator) -> tuple[float, float]:
+def refine_r(
+    current: float, s: BkmrSettings, rng: np.random.Generator, sd: float | None = None
+) -> tuple[float, float]:
     """bkmr's refine proposal for r_m under the "invunif" prior: a normal random walk (sd
-    ``r_jump``) truncated to the prior's support (1/r_b, 1/r_a). Returns the proposal and
-    log q(r | r*) − log q(r* | r), which is not 0: the truncation's mass differs at r and r*."""
+    ``sd``, default ``r_jump``) truncated to the prior's support (1/r_b, 1/r_a). Returns the
+    proposal and log q(r | r*) − log q(r* | r), which is not 0: the truncation's mass differs
+    at r and r*."""
     lo, hi = _support(s)
-    sd = s.r_jump
+    sd = s.r_jump if sd is None else sd
     a, b = (lo - current) / sd, (hi - current) / sd
     # inverse CDF inside [a, b], from whichever tail keeps the digits
     if a > 0:
@@ -183,18 +209,20 @@ def refine_r(current: float, s: BkmrSettings, rng: np.random.Generator) -> tuple
         pa, pb = special.ndtr(a), special.ndtr(b)
         prop = current + sd * special.ndtri(pa + rng.random() * (pb - pa))
     prop = min(max(prop, lo), hi)
-    return prop, _log_mass(current, s) - _log_mass(prop, s)
+    return prop, _log_mass(current, s, sd) - _log_mass(prop, s, sd)
 
 
-def _log_mass(centre: float, s: BkmrSettings) -> float:
-    """log P(lo < N(centre, r_jump²) < hi), the normalising constant of the refine proposal."""
+def _log_mass(centre: float, s: BkmrSettings, sd: float) -> float:
+    """log P(lo < N(centre, sd²) < hi), the normalising constant of the refine proposal."""
     lo, hi = _support(s)
-    sd = s.r_jump
     return float(np.log(special.ndtr((hi - centre) / sd) - special.ndtr((lo - centre) / sd)))
 
 
-def propose_r_delta(r: np.ndarray, delta: np.ndarray, s: BkmrSettings, rng: np.random.Generator):
-    """bkmr's ``rdelta.comp.update`` proposal. Returns (r*, δ*, log prior ratio + log
+def propose_r_delta(
+    r: np.ndarray, delta: np.ndarray, s: BkmrSettings, rng: np.random.Generator, r_jump: float | None = None
+):
+    """bkmr's ``rdelta.comp.update`` proposal (``r_jump``: the refine sd, one or one per
+    exposure; default ``s.r_jump``). Returns (r*, δ*, log prior ratio + log
     proposal ratio, move) with move 1 = switch, 2 = refine.
 
     The switch move is chosen with probability 1 when every δ is 0 and 1/2 otherwise, so its
@@ -226,5 +254,6 @@ def propose_r_delta(r: np.ndarray, delta: np.ndarray, s: BkmrSettings, rng: np.r
         return r_star, delta_star, log_ratio, 1
     active = np.flatnonzero(delta)
     comp = int(active[rng.integers(len(active))])
-    r_star[comp], log_q = refine_r(r[comp], s, rng)
+    sd = None if r_jump is None else float(np.broadcast_to(r_jump, r.shape)[comp])
+    r_star[comp], log_q = refine_r(r[comp], s, rng, sd)
     return r_star, delta_star, log_prior_r(r_star[comp], s) - log_prior_r(r[comp], s) + log_q, 2

@@ -26,6 +26,7 @@ from analysis.methods.bkmr import fast
 from analysis.methods.bkmr.model import (
     BkmrSettings,
     State,
+    adapted_jump,
     gls_moments,
     lambda_prior_proposal_ratio,
     log_marginal_terms,
@@ -62,6 +63,10 @@ class Chain:
     seconds: float
     thin_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     ystar_draws: np.ndarray | None = None  # y* at thin_rows (probit)
+    # the proposals' jump sizes after burn-in (adapted during it, or bkmr's): lambda_jump, r_jump
+    jumps: dict = field(default_factory=dict)
+    # wall seconds spent in each update (where the time goes): ystar, beta, lambda, r, h, other
+    step_seconds: dict = field(default_factory=dict)
 
     @property
     def iterations(self) -> int:
@@ -121,6 +126,7 @@ class _Linalg:
         self.prec = np.zeros((n, n), order="F")
         self.prec_current = False
         self.h_buf: np.ndarray | None = None
+        self.root: tuple[np.ndarray, np.ndarray] | None = None  # of K, for h (est_h)
         fast.fill_kernel_and_v(self.z, r, lam, self.k, self.chol)
         self.logdet = self.factor(None, lam, self.chol)
 
@@ -146,6 +152,7 @@ class _Linalg:
         self.chol, self.chol_spare = self.chol_spare, self.chol
         if new_kernel:
             self.k, self.k_spare = self.k_spare, self.k
+            self.root = None
         self.logdet = logdet
         self.prec_current = False
 
@@ -170,21 +177,31 @@ class _Linalg:
             self.prec_current = True
         return self.prec
 
+    def kernel_root(self) -> tuple[np.ndarray, np.ndarray]:
+        """A root of K: K ≈ (P R)(P R)ᵀ with R lower n × rank, from LAPACK's pivoted Cholesky
+        (dpstrf), which stops at K's numerical rank (K of a few active exposures is often far
+        from full rank, where a plain Cholesky fails). K changes only when an (r, δ) move is
+        accepted; λK's root is √λ times this one, so the h draw of most iterations costs no
+        factorisation at all. Returns (R, piv) with piv the 0-based pivot order."""
+        if self.root is None:
+            n = self.k.shape[0]
+            if self.h_buf is None:
+                self.h_buf = np.zeros((n, n), order="F")
+            self.h_buf[...] = self.k
+            _, piv, rank, info = lapack.dpstrf(self.h_buf, lower=1, tol=1e-10, overwrite_a=1)
+            if info < 0:
+                raise BkmrError(f"K could not be factorised (LAPACK dpstrf info {info})")
+            self.root = (np.tril(self.h_buf[:, :rank]), piv - 1)
+        return self.root
+
     def draw_h(self, lam: float, sigsq: float, u: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """h | u ~ N(λKV⁻¹u, σ²(λK − λKV⁻¹λK)) by Matheron's rule: h = h₀ + λKV⁻¹(u − h₀ − e)
-        with h₀ ~ N(0, σ²λK), e ~ N(0, σ²I): one factorisation of λK, no explicit inverse."""
+        with h₀ ~ N(0, σ²λK), e ~ N(0, σ²I); h₀ from the cached root of K (no inverse)."""
         n = len(u)
-        if self.h_buf is None:
-            self.h_buf = np.zeros((n, n), order="F")
-        fast.fill_v(self.k, lam, 1e-9 * (1.0 + lam), self.h_buf)  # jitter: K is often near-singular
-        _, info = lapack.dpotrf(self.h_buf, lower=1, clean=0, overwrite_a=1)
+        root, piv = self.kernel_root()
         sd = math.sqrt(sigsq)
-        if info == 0:
-            h0 = sd * blas.dtrmv(self.h_buf, rng.standard_normal(n), lower=1)
-        else:  # a symmetric square root instead
-            lk = lam * (np.tril(self.k) + np.tril(self.k, -1).T)
-            w, q = np.linalg.eigh(lk)
-            h0 = sd * (q * np.sqrt(np.clip(w, 0, None))) @ rng.standard_normal(n)
+        h0 = np.empty(n)
+        h0[piv] = sd * math.sqrt(lam) * (root @ rng.standard_normal(root.shape[1]))
         e = sd * rng.standard_normal(n)
         return h0 + lam * blas.dsymv(1.0, self.k, self.solve(u - h0 - e), lower=1)
 
@@ -305,7 +322,17 @@ def run_chain(
     target = st.ystar if probit else y
     u = target - x @ st.beta
     record(0, u, target, None if s.prior_only else la.quad(u))
+    # the jumps: adapted during burn-in (t < burn) when s.adapt, frozen from then on
+    # λ's jump: bkmr's sd, or (adapt) the relative sd c, from lambda_jump / lambda_mean (at most 1)
+    lj_start = min(s.lambda_jump / s.lambda_mean, 1.0) if s.adapt else s.lambda_jump
+    log_lj = math.log(lj_start)
+    log_rj = np.full(m, math.log(s.r_jump))
+    refines = np.zeros(m, dtype=int)
+    clock = dict.fromkeys(("ystar", "beta", "lambda", "r", "h"), 0.0)
+    tick = time.perf_counter
     for t in range(1, it):
+        adapting = s.adapt and t < burn
+        t1 = tick()
         # y* (probit), from the previous β (and h)
         if probit and not s.prior_only:
             if s.est_h:
@@ -313,6 +340,7 @@ def run_chain(
             else:
                 st.ystar = tmvn_sweep(st.ystar, x @ st.beta, la.precision(), positive, rng)
         target = st.ystar if probit else y
+        t2 = tick()
         # β, with σ² of the previous iteration (bkmr's order)
         if x.shape[1] and not s.prior_only:
             st.beta = draw_beta(x, target, la, st.sigsq, rng)
@@ -321,12 +349,17 @@ def run_chain(
         # σ² (Gaussian)
         if s.family == "gaussian" and quad is not None:
             st.sigsq = 1.0 / rng.gamma(s.a_sigsq + n / 2, 1.0 / (s.b_sigsq + quad / 2))
+        t3 = tick()
         # λ
         if s.update_lambda:
-            shape, rate = (st.lam / s.lambda_jump) ** 2, st.lam / s.lambda_jump**2
+            # bkmr: Gamma(mean λ, sd lambda_jump); adapted: sd = c·λ (a scale-free step, as λ
+            # ranges over orders of magnitude between data sets), c tuned during burn-in
+            jump = math.exp(log_lj) * (st.lam if s.adapt else 1.0)
+            shape, rate = (st.lam / jump) ** 2, st.lam / jump**2
             lam_star = rng.gamma(shape, 1.0 / rate)
-            if lam_star > 0:
-                log_ratio = lambda_prior_proposal_ratio(st.lam, lam_star, s)
+            if lam_star > 1e-200:  # (a draw that underflows to 0 is rejected)
+                jump_back = math.exp(log_lj) * lam_star if s.adapt else jump
+                log_ratio = lambda_prior_proposal_ratio(st.lam, lam_star, s, jump, jump_back)
                 if quad is not None:
                     logdet = la.propose_lambda(lam_star)
                     quad_star = la.quad(u, spare=True)
@@ -339,23 +372,41 @@ def run_chain(
                     if not s.prior_only:
                         la.accept(logdet, new_kernel=False)
                         quad = quad_star
+            if adapting:
+                # the relative sd stays ≤ 3: beyond, Gamma(shape 1/c²) draws underflow
+                log_lj = min(adapted_jump(log_lj, bool(trace["acc_l"][t]), t, lj_start), math.log(3.0))
+        t4 = tick()
         # r: every r_m in turn (no variable selection, bkmr's rmethod "varying"), or one
         # (r, δ) switch-or-refine move (variable selection)
         if s.varsel:
-            r_star, delta_star, log_extra, trace["move"][t] = propose_r_delta(st.r, st.delta, s, rng)
+            before = st.r.copy()
+            r_star, delta_star, log_extra, trace["move"][t] = propose_r_delta(
+                st.r, st.delta, s, rng, np.exp(log_rj)
+            )
             accepted, quad = _metropolis(st, la, u, quad, r_star, delta_star, log_extra, s, rng)
             trace["acc_r"][t, 0] = accepted
+            if adapting and trace["move"][t] == 2:
+                comp = int(np.flatnonzero(r_star != before)[0]) if (r_star != before).any() else -1
+                if comp >= 0:
+                    refines[comp] += 1
+                    log_rj[comp] = adapted_jump(log_rj[comp], accepted, refines[comp], s.r_jump)
         elif s.r_method == "varying":
             for comp in range(m):
                 r_star = st.r.copy()
-                r_star[comp], log_q = refine_r(st.r[comp], s, rng)
+                r_star[comp], log_q = refine_r(st.r[comp], s, rng, math.exp(log_rj[comp]))
                 log_extra = log_prior_r(r_star[comp], s) - log_prior_r(st.r[comp], s) + log_q
                 accepted, quad = _metropolis(st, la, u, quad, r_star, st.delta, log_extra, s, rng)
                 trace["acc_r"][t, comp] = accepted
+                if adapting:
+                    log_rj[comp] = adapted_jump(log_rj[comp], accepted, t, s.r_jump)
+        t5 = tick()
         # h (est_h), given everything else
         if s.est_h and not s.prior_only:
             st.h = la.draw_h(st.lam, st.sigsq, u, rng)
+        t6 = tick()
         record(t, u, target, quad)
+        for key, seconds in zip(clock, (t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5), strict=True):
+            clock[key] += seconds
     return Chain(
         beta=trace["beta"],
         lam=trace["lam"],
@@ -372,4 +423,11 @@ def run_chain(
         seconds=time.perf_counter() - t0,
         thin_rows=thin_rows,
         ystar_draws=ystar_draws,
+        jumps=(
+            # adapted: the relative sd c of the proposal Gamma(mean λ, sd c·λ) and the refine sds
+            {"adapted": True, "lambda_jump_relative": math.exp(log_lj), "r_jump": np.exp(log_rj).tolist()}
+            if s.adapt
+            else {"adapted": False, "lambda_jump": s.lambda_jump, "r_jump": [s.r_jump] * m}
+        ),
+        step_seconds=clock,
     )

@@ -131,6 +131,27 @@ class Fit:
         )
         return mean, cov
 
+    def overall_risk_draws(self, qs: np.ndarray | None = None) -> list[np.ndarray]:
+        """Per chain, (thinned draw, quantile): the overall risk given each thinned post-burn-in
+        draw's parameters (the per-draw means "exact" averages) — the series whose ESS says how
+        well the chains know the exposure–response surface, not only its hyperparameters."""
+        qs = OVERALL_RISK_QUANTILES if qs is None else np.asarray(qs, dtype=float)
+        key = ("risk_draws", tuple(qs.tolist()))
+        if key in self._cache:
+            return self._cache[key]
+        at_q = np.quantile(self.z, qs, axis=0)
+        znew = np.vstack([at_q, np.tile(np.median(self.z, axis=0), (len(qs), 1))])
+        out = []
+        for c in self.chains:
+            rows = []
+            for j, row in enumerate(c.thin_rows):
+                target = self.y if c.ystar_draws is None else c.ystar_draws[j]
+                mu, _ = _h_given(self.z, self.x, target, c.lam[row], c.r[row], c.beta[row], c.sigsq[row], znew)
+                rows.append(mu[: len(qs)] - mu[len(qs) :])
+            out.append(np.array(rows).reshape(len(c.thin_rows), len(qs)))
+        self._cache[key] = out
+        return out
+
     def _contrast(self, a: np.ndarray, b: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
         """h(a_i) − h(b_i) for each row pair: estimates and posterior SDs, one predict call."""
         k = len(a)
