@@ -146,7 +146,9 @@ class Fit:
             rows = []
             for j, row in enumerate(c.thin_rows):
                 target = self.y if c.ystar_draws is None else c.ystar_draws[j]
-                mu, _ = _h_given(self.z, self.x, target, c.lam[row], c.r[row], c.beta[row], c.sigsq[row], znew)
+                mu, _ = _h_given(
+                    self.z, self.x, target, c.lam[row], c.r[row], c.beta[row], c.sigsq[row], znew
+                )
                 rows.append(mu[: len(qs)] - mu[len(qs) :])
             out.append(np.array(rows).reshape(len(c.thin_rows), len(qs)))
         self._cache[key] = out
