@@ -10,6 +10,7 @@ where data is missing rather than failing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -225,28 +226,41 @@ def ingest(
             con.execute(FILES_DDL)
             con.execute(COLUMNS_DDL)
             loaded_at = datetime.now(UTC)
-            for i, (f, digest) in enumerate(plan):
-                if progress:
-                    progress(f.entry.table, i, len(plan))
-                x = read_xpt(f.path, f.entry, sha256=digest)
-                synthetic = synthetic_marker(f.path)
-                prov = _provenance_row(x, loaded_at, synthetic)
-                _write_table(con, x, prov)
-                report.results.append(
-                    FileResult(
-                        f.entry.table,
-                        "loaded",
-                        f.path,
-                        rows=len(x.frame),
-                        columns=x.frame.shape[1],
-                        size=x.size,
-                        is_synthetic=prov["is_synthetic"],
-                        sha256_matches_catalog=prov["sha256_matches_catalog"],
-                        note=_note(prov),
+            # the next file is read (pyreadstat) while this one is written (DuckDB): both let go
+            # of the GIL for much of their work; at most two files are in memory at once.
+            # ``progress`` is told of a file just before its read starts.
+            with ThreadPoolExecutor(max_workers=1) as reader:
+
+                def read(j: int) -> Future[XptFile]:
+                    f, digest = plan[j]
+                    if progress:
+                        progress(f.entry.table, j, len(plan))
+                    return reader.submit(read_xpt, f.path, f.entry, digest)
+
+                ahead = read(0) if plan else None
+                for i, (f, _) in enumerate(plan):
+                    assert ahead is not None  # submitted for every planned file
+                    x = ahead.result()  # a file's IngestError surfaces here, in plan order
+                    if i + 1 < len(plan):
+                        ahead = read(i + 1)
+                    synthetic = synthetic_marker(f.path)
+                    prov = _provenance_row(x, loaded_at, synthetic)
+                    _write_table(con, x, prov)
+                    report.results.append(
+                        FileResult(
+                            f.entry.table,
+                            "loaded",
+                            f.path,
+                            rows=len(x.frame),
+                            columns=x.frame.shape[1],
+                            size=x.size,
+                            is_synthetic=prov["is_synthetic"],
+                            sha256_matches_catalog=prov["sha256_matches_catalog"],
+                            note=_note(prov),
+                        )
                     )
-                )
-                del x
-                fault_point(f"loaded-{i + 1}")
+                    del x
+                    fault_point(f"loaded-{i + 1}")
             if progress:
                 progress("", len(plan), len(plan))
             for table in _write_placeholders(con, set(found)):

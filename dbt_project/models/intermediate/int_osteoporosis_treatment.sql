@@ -11,17 +11,31 @@ osq as (
     from {{ ref('stg_nhanes__osteoporosis_questionnaire') }}
 ),
 
+-- matched once per distinct medicine, not per prescription line: the word match is a regular
+-- expression per (name, ingredient) pair, and `contains` rules out most pairs before it runs
+names as (select distinct drug_code, drug_name from rx),
+matched as (
+    select names.drug_code, names.drug_name, medicines.ingredient, medicines.drug_class
+    from names
+    inner join medicines
+        on names.drug_code = medicines.multum_code
+        or (
+            contains(names.drug_name, medicines.ingredient)
+            and regexp_matches(names.drug_name, '\b' || medicines.ingredient || '\b')
+        )
+),
+
 per_participant as (
     select
         rx.participant_id,
-        bool_or(medicines.ingredient is not null) as on_bone_medicine,
+        bool_or(matched.ingredient is not null) as on_bone_medicine,
         string_agg(distinct rx.drug_name, '; ' order by rx.drug_name)
-            filter (where medicines.ingredient is not null) as bone_medicines,
-        string_agg(distinct medicines.drug_class, '; ' order by medicines.drug_class) as bone_medicine_classes
+            filter (where matched.ingredient is not null) as bone_medicines,
+        string_agg(distinct matched.drug_class, '; ' order by matched.drug_class) as bone_medicine_classes
     from rx
-    left join medicines
-        on rx.drug_code = medicines.multum_code
-        or regexp_matches(rx.drug_name, '\b' || medicines.ingredient || '\b')
+    left join matched
+        on rx.drug_code is not distinct from matched.drug_code
+        and rx.drug_name is not distinct from matched.drug_name
     group by rx.participant_id
 )
 
