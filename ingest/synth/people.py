@@ -237,7 +237,7 @@ def _sensitivity_covariates(df: pd.DataFrame, rng: np.random.Generator) -> None:
         rng.normal(*cot["current_smoker_ln"], n),
         rng.normal(*cot["others_ln"], n),
     )
-    value = np.round(np.exp(ln_cot), 3)
+    value = np.round(np.exp(np.minimum(ln_cot, np.log(cot["max"]))), 3)
     below = value < cot["lod"]
     has_cot = examined & (a >= 3) & (rng.random(n) > 0.07)
     df["LBXCOT"] = np.where(has_cot, np.where(below, 0.011, value), np.nan)

@@ -161,25 +161,31 @@ def synthesize(out: Path, seed: int = 20250101, scale: float = 1.0) -> dict:
         frames[suffix] = df
 
     # the cohort before BMD values exist: a valid scan counts as "measured"
+    # memory: at 100x NHANES every whole-frame copy is gigabytes, so the provisional frames
+    # share their columns with the people frames (pandas' copy-on-write), each is dropped as
+    # soon as it has served, and a cycle's people frame once its files are written
     provisional = {}
     for suffix, design in CYCLES.items():
-        df = frames[suffix].copy()
-        for col in ("DXXOFBMD", "DXXNKBMD"):
-            df[col] = np.where(df["_femur_valid"], 1.0, np.nan)
-        df["DXXOSBMD"] = np.where(df["_spine_valid"], 1.0, np.nan)
+        df = frames[suffix]
+        femur = np.where(df["_femur_valid"], 1.0, np.nan)
+        df = df.assign(DXXOFBMD=femur, DXXNKBMD=femur, DXXOSBMD=np.where(df["_spine_valid"], 1.0, np.nan))
         provisional.update(split_tables(df, design))
+        del df
     wide = truth.wide(provisional)
     cohort = wide[truth.flow_masks(wide)[-1][1]]
     cuts = {metal: truth.quartile_cuts(cohort[col]) for metal, col in truth.METAL_COLUMNS.items()}
+    del provisional, wide, cohort
 
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     for suffix, design in CYCLES.items():
-        bmd_values(frames[suffix], cuts, rng)
-        for name, table in split_tables(frames[suffix], design).items():
+        df = frames.pop(suffix)
+        bmd_values(df, cuts, rng)
+        for name, table in split_tables(df, design).items():
             path = out / f"{name}.XPT"
             write_xpt(table, path, name, design.release_stamp)
             written[name] = path
+        del df
 
     read_back = {name: pyreadstat.read_xport(str(path))[0] for name, path in written.items()}
     expected = truth.expected(read_back)

@@ -76,7 +76,9 @@ SENSITIVITY = {
 }
 # serum cotinine (ng/mL): log-normal by smoking now (SMQ040 1/2) or not; LOD 0.015, filled
 # with LOD/√2 = 0.011 as NCHS does
-COTININE = {"current_smoker_ln": (5.2, 0.8), "others_ln": (-3.0, 1.5), "lod": 0.015}
+# "max": the genuine COT_H's largest serum cotinine (1,820 ng/mL); without it a 10x twin's
+# lognormal tail passed the staging plausibility limit of 5,000
+COTININE = {"current_smoker_ln": (5.2, 0.8), "others_ln": (-3.0, 1.5), "lod": 0.015, "max": 1820.0}
 # the bone medicines a treated twin takes (Multum codes as RXQ_RX spells them), with shares;
 # the combination is found by name only (its code is not in the warehouse's seed)
 BONE_MEDICINES = (
