@@ -26,10 +26,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from results import save
 
-from nhanes_bone.core.settings import PROJECT_ROOT
-
-RESULTS = PROJECT_ROOT / "bench" / "results.json"
 R_ESS_PER_SECOND = 0.051  # R bkmr 0.2.2, 10,000 iterations, smallest bulk ESS (λ) / wall (issue 19)
 R_ITERATIONS_PER_SECOND = 2.32
 
@@ -114,11 +112,7 @@ def main() -> None:
             f"{c['iterations_per_second'] / R_ITERATIONS_PER_SECOND:.1f}x R's recorded {R_ITERATIONS_PER_SECOND}; "
             f"λ accepted {c['accept_lambda_after_burn_in']:.2f} after burn-in; time by update: {steps}"
         )
-    RESULTS.parent.mkdir(exist_ok=True)
-    known = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    known["bkmr"] = figures
-    RESULTS.write_text(json.dumps(known, indent=2))
-    print(f"written to {RESULTS}")
+    save("bkmr", figures)
 
 
 if __name__ == "__main__":

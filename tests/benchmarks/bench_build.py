@@ -24,11 +24,11 @@ import time
 from pathlib import Path
 
 import pyreadstat
+from results import save
 
 from nhanes_bone.core.settings import PROJECT_ROOT
 
 CLI = str(Path(sys.executable).with_name("nhanes-bone"))
-RESULTS = PROJECT_ROOT / "bench" / "results.json"
 MEASURE = (
     "import json, resource, subprocess, sys, time\n"
     "t = time.perf_counter()\n"
@@ -52,13 +52,6 @@ def floor_seconds(data: Path) -> float:
     for path in sorted(p for p in data.rglob("*") if p.suffix.lower() == ".xpt"):
         pyreadstat.read_xport(str(path))
     return time.perf_counter() - start
-
-
-def save(figures: dict) -> None:
-    RESULTS.parent.mkdir(exist_ok=True)
-    known = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    known.update(figures)
-    RESULTS.write_text(json.dumps(known, indent=2))
 
 
 def main() -> None:
@@ -130,8 +123,8 @@ def main() -> None:
                 }
             )
         figures["build_scale"] = {"anchor": f"the {base[0]:g}x build, this run", "rows": rows}
-    save(figures)
-    print(f"written to {RESULTS}")
+    for key, value in figures.items():
+        save(key, value)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from results import save
 
 from analysis.methods.frames import quantile_scores
 from analysis.methods.qgcomp import qgcomp
@@ -39,12 +40,15 @@ def data() -> pd.DataFrame:
 
 
 def main() -> None:
+    figures: dict = {"anchor": f"R qgcomp.glm.boot recorded, {R_SECONDS} s (B = 200, n = 905)"}
     frame = data()
     mixture, covariates = ["pb", "cd", "hg", "se", "mn"], [f"c{i}" for i in range(8)]
     for jobs in (1, os.cpu_count() or 1):
         start = time.perf_counter()
         qgcomp(frame, "y", mixture, covariates, family="binomial", bootstrap=200, seed=1, jobs=jobs)
         elapsed = time.perf_counter() - start
+        figures[f"in_process_{jobs}_jobs_s"] = elapsed
+        figures[f"in_process_{jobs}_jobs_vs_r_recorded"] = R_SECONDS / elapsed
         print(
             f"qgcomp boot B=200 n=905, {jobs} process(es), in-process: {elapsed:6.3f} s = "
             f"{R_SECONDS / elapsed:5.1f}x faster than R's recorded {R_SECONDS} s"
@@ -63,6 +67,9 @@ def main() -> None:
             f"nhanes-bone qgcomp --bootstrap 200 (process start-up and imports included): {elapsed:6.3f} s = "
             f"{R_SECONDS / elapsed:5.1f}x faster than R's recorded {R_SECONDS} s"
         )
+    figures["cli_s"] = elapsed
+    figures["cli_vs_r_recorded"] = R_SECONDS / elapsed
+    save("qgcomp", figures)
 
 
 if __name__ == "__main__":

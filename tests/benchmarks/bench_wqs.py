@@ -10,7 +10,6 @@ Asserts nothing.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -20,11 +19,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from results import save
 
 from analysis.methods.wqs import fit_wqs, quantile_scores
-from nhanes_bone.core.settings import PROJECT_ROOT
 
-RESULTS = PROJECT_ROOT / "bench" / "results.json"
 GWQS_THREE_RUNS_S = 99.7  # gWQS 3.0.5, three runs of b = 100 at n = 905 (issue 19's measurement)
 
 
@@ -90,11 +88,7 @@ def main() -> None:
             f"wqs in-process b=100, {jobs} process(es): {elapsed:.2f} s "
             f"({GWQS_THREE_RUNS_S / 3 / elapsed:.0f}x gWQS's recorded {GWQS_THREE_RUNS_S / 3:.1f} s per run)"
         )
-    RESULTS.parent.mkdir(exist_ok=True)
-    known = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    known["wqs"] = {"anchor": "gWQS 3.0.5 recorded, 99.7 s for three runs", **figures}
-    RESULTS.write_text(json.dumps(known, indent=2))
-    print(f"written to {RESULTS}")
+    save("wqs", {"anchor": "gWQS 3.0.5 recorded, 99.7 s for three runs", **figures})
 
 
 if __name__ == "__main__":
