@@ -11,7 +11,7 @@ Default 2,000 iterations (the issue's 10,000 take ~3 minutes: --iter 10000).
 
 Prints every figure as a ratio against its anchor, the seconds per update of each chain, and
 adds them to bench/results.json. Asserts nothing.
-Usage: python tests/benchmarks/bench_bkmr.py [--iter N] [--thin K]
+Usage: python tests/benchmarks/bench_bkmr.py [--iter N] [--thin K] [--no-adapt]
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--iter", type=int, default=2000)
     parser.add_argument("--thin", type=int, default=5)
+    parser.add_argument("--no-adapt", action="store_true", help="bkmr's fixed jumps (for comparison)")
     args = parser.parse_args()
     data = frame()
     cli = Path(sys.executable).with_name("nhanes-bone")
@@ -76,6 +77,7 @@ def main() -> None:
             "5",
             "--out",
             f"{tmp}/out",
+            "--no-adapt" if args.no_adapt else "--adapt",
         ]
         start = time.perf_counter()
         subprocess.run(command, check=True, capture_output=True)
@@ -91,6 +93,7 @@ def main() -> None:
     figures = {
         "anchor": "R bkmr 0.2.2 recorded on issue 19's held-out data: 0.051 ESS/s, 2.32 it/s",
         "iterations": args.iter,
+        "adapted": not args.no_adapt,
         "wall_seconds": wall,
         "smallest_ess": {"parameter": smallest, "ess_bulk": ess[smallest]},
         "ess_per_second": rate,
@@ -112,7 +115,7 @@ def main() -> None:
             f"{c['iterations_per_second'] / R_ITERATIONS_PER_SECOND:.1f}x R's recorded {R_ITERATIONS_PER_SECOND}; "
             f"λ accepted {c['accept_lambda_after_burn_in']:.2f} after burn-in; time by update: {steps}"
         )
-    save("bkmr", figures)
+    save("bkmr_no_adapt" if args.no_adapt else "bkmr", figures)
 
 
 if __name__ == "__main__":
