@@ -102,9 +102,8 @@ def diagnose(fit) -> dict:
     n_chains = len(fit.chains)
     ess_min = ESS_MIN_PER_CHAIN * n_chains
     series = _scalars(fit)
-    grid = np.array([float(q) for q in OVERALL_RISK_QUANTILE_LABELS])
-    risk = fit.overall_risk_draws(grid) if hasattr(fit, "overall_risk_draws") else []
-    if risk and min(len(r) for r in risk) >= 8:  # thinned draws: every thin-th iteration
+    if min(len(c.thin_rows) for c in fit.chains) >= 8:  # thinned draws: every thin-th iteration
+        risk = fit.overall_risk_draws(np.array([float(q) for q in OVERALL_RISK_QUANTILE_LABELS]))
         for j, q in enumerate(OVERALL_RISK_QUANTILE_LABELS):
             series[f"overall_risk[{q}]"] = [r[:, j] for r in risk]
     for name, per_chain in series.items():
@@ -124,7 +123,7 @@ def diagnose(fit) -> dict:
         if name.startswith("r[") or name.startswith("overall_risk["):
             # r sits at 0 for stretches under variable selection; the overall risk is kept at
             # every thin-th draw only, so its ESS counts thinned draws: neither is warned of
-            continue  # under variable selection r sits at 0 for stretches: its ESS says little
+            continue
         low = [f"{kind} {value:.0f}" for kind, value in (("bulk", bulk), ("tail", tail)) if value < ess_min]
         if low:
             warnings.append(

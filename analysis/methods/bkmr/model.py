@@ -45,7 +45,7 @@ class BkmrSettings:
     lambda_jump: float = 10.0
     r_jump: float = 0.1  # bkmr's r.jump2 (refine) and r.jump (no variable selection)
     # tune lambda_jump and r_jump during burn-in towards ACCEPT_TARGET, then freeze them (the
-    # post-burn-in chain is a plain MH chain with the frozen, recorded jumps); bkmr does not
+    # post-burn-in chain is a plain MH chain with the frozen, recorded jumps); bkmr keeps them fixed
     adapt: bool = True
     r_method: str = "varying"  # bkmr's rmethod without variable selection: varying | fixed
     update_lambda: bool = True  # False holds λ at its start (tests against closed forms)
@@ -219,7 +219,11 @@ def _log_mass(centre: float, s: BkmrSettings, sd: float) -> float:
 
 
 def propose_r_delta(
-    r: np.ndarray, delta: np.ndarray, s: BkmrSettings, rng: np.random.Generator, r_jump: float | None = None
+    r: np.ndarray,
+    delta: np.ndarray,
+    s: BkmrSettings,
+    rng: np.random.Generator,
+    r_jump: float | np.ndarray | None = None,
 ):
     """bkmr's ``rdelta.comp.update`` proposal (``r_jump``: the refine sd, one or one per
     exposure; default ``s.r_jump``). Returns (r*, δ*, log prior ratio + log

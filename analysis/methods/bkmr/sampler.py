@@ -357,7 +357,8 @@ def run_chain(
             jump = math.exp(log_lj) * (st.lam if s.adapt else 1.0)
             shape, rate = (st.lam / jump) ** 2, st.lam / jump**2
             lam_star = rng.gamma(shape, 1.0 / rate)
-            if lam_star > 1e-200:  # (a draw that underflows to 0 is rejected)
+            # adapted: a draw that all but underflows is rejected (its reverse sd c·λ* would be 0)
+            if lam_star > (1e-200 if s.adapt else 0.0):
                 jump_back = math.exp(log_lj) * lam_star if s.adapt else jump
                 log_ratio = lambda_prior_proposal_ratio(st.lam, lam_star, s, jump, jump_back)
                 if quad is not None:
