@@ -9,8 +9,11 @@ where data is missing rather than failing.
 
 from __future__ import annotations
 
+import os
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +24,14 @@ import pandas as pd
 from ingest.discover import SYNTHETIC_LABEL_PREFIX, Found, find_files, synthetic_marker
 from ingest.xpt import XptFile, read_xpt, sha256_of
 from nhanes_bone.core.catalog import load_catalog, load_columns
-from nhanes_bone.core.warehouse import atomic_rebuild, connect_read_only, connect_writer, fault_point
+from nhanes_bone.core.errors import IngestError
+from nhanes_bone.core.warehouse import (
+    atomic_rebuild,
+    connect_read_only,
+    connect_writer,
+    die_with_parent,
+    fault_point,
+)
 
 FILES_DDL = """
 create table if not exists raw._files (
@@ -181,6 +191,8 @@ def _write_placeholders(con: duckdb.DuckDBPyConnection, present: set[str]) -> li
 
 
 Progress = Callable[[str, int, int], None]
+# files read at once (each is in memory until written): at 100x NHANES the largest is 425 MB
+MAX_READERS = 2
 
 
 def ingest(
@@ -200,8 +212,11 @@ def ingest(
     report = IngestReport(warehouse=warehouse, unknown_files=unknown)
     known, tables = warehouse_state(build_into or warehouse)
     plan: list[tuple[Found, str]] = []
-    for table, f in sorted(found.items()):
-        digest = sha256_of(f.path)
+    ordered = sorted(found.items())
+    # hashlib lets go of the GIL while it hashes: the files are hashed on all cores
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as hashing:
+        digests = list(hashing.map(sha256_of, [f.path for _, f in ordered]))
+    for (table, f), digest in zip(ordered, digests, strict=True):
         if not force and known.get(f.entry.raw_table) == digest:
             report.results.append(
                 FileResult(table, "skipped", f.path, note="unchanged sha256, already loaded")
@@ -220,29 +235,34 @@ def ingest(
         return report
 
     def build(target: Path) -> None:
-        con = connect_writer(target)
-        try:
-            con.execute("create schema if not exists raw")
-            con.execute(FILES_DDL)
-            con.execute(COLUMNS_DDL)
-            loaded_at = datetime.now(UTC)
-            # the next file is read (pyreadstat) while this one is written (DuckDB): both let go
-            # of the GIL for much of their work; at most two files are in memory at once.
-            # ``progress`` is told of a file just before its read starts.
-            with ThreadPoolExecutor(max_workers=1) as reader:
+        # pyreadstat holds the GIL while it parses (two threads reading halves of a file took as
+        # long as one), so files are read in worker processes, up to ``readers`` at a time, while
+        # this one writes into DuckDB; at most ``readers`` + 1 files are in memory at once. The
+        # workers are forked before the warehouse is opened (no DuckDB threads to inherit), and
+        # die with the build (they hold its lock's descriptor).
+        # ``progress`` is told of a file just before its read is handed to a worker.
+        readers = max(1, min(os.cpu_count() or 1, MAX_READERS, len(plan)))
+        with ProcessPoolExecutor(
+            max_workers=readers, initializer=die_with_parent, initargs=(os.getpid(),)
+        ) as pool:
 
-                def read(j: int) -> Future[XptFile]:
-                    f, digest = plan[j]
-                    if progress:
-                        progress(f.entry.table, j, len(plan))
-                    return reader.submit(read_xpt, f.path, f.entry, digest)
+            def read(j: int) -> Future[XptFile]:
+                f, digest = plan[j]
+                if progress:
+                    progress(f.entry.table, j, len(plan))
+                return pool.submit(read_xpt, f.path, f.entry, digest)
 
-                ahead = read(0) if plan else None
+            ahead = deque(read(j) for j in range(min(readers, len(plan))))
+            con = connect_writer(target)
+            try:
+                con.execute("create schema if not exists raw")
+                con.execute(FILES_DDL)
+                con.execute(COLUMNS_DDL)
+                loaded_at = datetime.now(UTC)
                 for i, (f, _) in enumerate(plan):
-                    assert ahead is not None  # submitted for every planned file
-                    x = ahead.result()  # a file's IngestError surfaces here, in plan order
-                    if i + 1 < len(plan):
-                        ahead = read(i + 1)
+                    x = _result(ahead.popleft(), f)  # a file's IngestError surfaces here, in plan order
+                    if i + len(ahead) + 1 < len(plan):
+                        ahead.append(read(i + len(ahead) + 1))
                     synthetic = synthetic_marker(f.path)
                     prov = _provenance_row(x, loaded_at, synthetic)
                     _write_table(con, x, prov)
@@ -261,15 +281,21 @@ def ingest(
                     )
                     del x
                     fault_point(f"loaded-{i + 1}")
-            if progress:
-                progress("", len(plan), len(plan))
-            for table in _write_placeholders(con, set(found)):
-                report.results.append(
-                    FileResult(table, "placeholder", note="no file: empty table with the official columns")
-                )
-            con.execute("checkpoint")
-        finally:
-            con.close()
+                if progress:
+                    progress("", len(plan), len(plan))
+                for table in _write_placeholders(con, set(found)):
+                    report.results.append(
+                        FileResult(
+                            table, "placeholder", note="no file: empty table with the official columns"
+                        )
+                    )
+                con.execute("checkpoint")
+            except BaseException:
+                for future in ahead:  # the reads not started yet: a failed build stops here
+                    future.cancel()
+                raise
+            finally:
+                con.close()
 
     if build_into is not None:
         build(build_into)
@@ -278,6 +304,17 @@ def ingest(
             build(work)
     report.rebuilt = True
     return report
+
+
+def _result(read: Future[XptFile], f: Found) -> XptFile:
+    try:
+        return read.result()
+    except BrokenProcessPool as exc:
+        raise IngestError(
+            f.path,
+            "the process reading this file died (killed, or out of memory) before it was loaded; "
+            "the warehouse is as it was. Build again, with more memory free if it was the OOM killer",
+        ) from exc
 
 
 def _note(prov: dict) -> str:

@@ -8,9 +8,11 @@ observations are fixed-width rows padded with blanks to the record boundary.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyreadstat
@@ -45,18 +47,48 @@ def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def _check_layout(path: Path, raw: bytes, row_length: int) -> None:
-    if len(raw) % RECORD:
+# XPT v5's header records (library, member, one 140-byte namestr per variable) come first: the
+# observation header lies within the first 1.5 MB of any file (≤ 9,999 variables)
+HEADER_LIMIT = 4 << 20
+
+
+@dataclass
+class _Scan:
+    """What one streamed pass over a file's bytes tells: its digest, size and header."""
+
+    sha256: str
+    size: int
+    head: bytes  # the file's first bytes, up to the observation header or HEADER_LIMIT
+    obs_at: int  # where the observation header record starts, -1 if not in ``head``
+
+
+def _scan(path: Path, chunk: int = 1 << 20) -> _Scan:
+    """Hash the file in chunks, keeping only its header (a 425 MB file read whole into one bytes
+    object cost more in page faults than its hashing)."""
+    digest, head, size, obs_at = hashlib.sha256(), bytearray(), 0, -1
+    with path.open("rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+            size += len(block)
+            if obs_at < 0 and len(head) < HEADER_LIMIT:
+                head += block
+                obs_at = head.find(OBS_HEADER)
+    return _Scan(digest.hexdigest(), size, bytes(head[: max(obs_at, 0) + RECORD]), obs_at)
+
+
+def _check_layout(path: Path, scan: _Scan, row_length: int) -> None:
+    if scan.size % RECORD:
         raise IngestError(
             path,
-            f"truncated XPT file: its size ({len(raw)} bytes) is not a whole number of {RECORD}-byte records",
+            f"truncated XPT file: its size ({scan.size} bytes) is not a whole number of {RECORD}-byte records",
         )
-    at = raw.find(OBS_HEADER)
-    if at < 0:
+    if scan.obs_at < 0:
         raise IngestError(path, "truncated XPT file: no observation header record")
-    data = raw[at + RECORD :]
-    if row_length and len(data) % row_length:
-        tail = data[len(data) - len(data) % row_length :]
+    data_length = scan.size - (scan.obs_at + RECORD)
+    if row_length and data_length % row_length:
+        with path.open("rb") as fh:
+            fh.seek(scan.size - data_length % row_length)
+            tail = fh.read()
         if tail.strip(b" "):
             raise IngestError(
                 path,
@@ -71,6 +103,22 @@ def _changed(was: str, now: str) -> str:
     )
 
 
+# the SAS formats of plain numbers and text (F8.2, BEST12., 15.6, $20.): no date, time or datetime
+_PLAIN_FORMAT = re.compile(r"(\$|F|BEST)?\d*\.?\d*", re.IGNORECASE)
+
+
+def _read_frame(path: Path) -> tuple[pd.DataFrame, Any]:
+    """The file's rows and metadata. pyreadstat's date conversion halves its speed even where
+    no column has a date format (4.5 vs 2.1 s for a 425 MB file), and NHANES files publish
+    numbers and text only, so the file is read without it — and again with it, as before, should
+    a column carry any other format (a SAS date, time or datetime is then converted as always)."""
+    frame, meta = pyreadstat.read_xport(str(path), disable_datetime_conversion=True)
+    formats = (meta.original_variable_types or {}).values()
+    if all(_PLAIN_FORMAT.fullmatch(f or "") for f in formats):
+        return frame, meta
+    return pyreadstat.read_xport(str(path))
+
+
 def read_xpt(path: Path, entry: CatalogEntry, sha256: str | None = None) -> XptFile:
     """Read and validate ``path`` as the catalogued table ``entry``.
 
@@ -79,14 +127,14 @@ def read_xpt(path: Path, entry: CatalogEntry, sha256: str | None = None) -> XptF
     refused rather than loaded under the other file's provenance.
     """
     before = path.stat()
-    raw = path.read_bytes()
-    digest = hashlib.sha256(raw).hexdigest()
+    scan = _scan(path)
+    digest = scan.sha256
     if sha256 is not None and digest != sha256:
         raise IngestError(path, _changed(sha256, digest))
-    if not raw.startswith(LIBRARY_HEADER):
+    if not scan.head.startswith(LIBRARY_HEADER):
         raise IngestError(path, "not a SAS transport (XPT v5) file: the library header record is missing")
     try:
-        frame, meta = pyreadstat.read_xport(str(path))
+        frame, meta = _read_frame(path)
     except Exception as exc:  # pyreadstat raises its own ReadstatError, and others on garbage
         raise IngestError(path, f"not a readable SAS transport (XPT) file ({exc})") from exc
     after = path.stat()
@@ -101,7 +149,7 @@ def read_xpt(path: Path, entry: CatalogEntry, sha256: str | None = None) -> XptF
             "after); nothing was loaded from it. Build again once the file is complete",
         )
     widths = getattr(meta, "variable_storage_width", {}) or {}
-    _check_layout(path, raw, sum(int(widths.get(c, 8)) for c in meta.column_names))
+    _check_layout(path, scan, sum(int(widths.get(c, 8)) for c in meta.column_names))
 
     if (meta.table_name or "").upper() != entry.table.upper():
         raise IngestError(
@@ -142,5 +190,5 @@ def read_xpt(path: Path, entry: CatalogEntry, sha256: str | None = None) -> XptF
         sas_file_label=meta.file_label,
         sas_created_at=meta.creation_time,
         sha256=digest,
-        size=len(raw),
+        size=scan.size,
     )

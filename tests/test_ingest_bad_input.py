@@ -128,3 +128,39 @@ def test_a_second_writer_is_refused_while_a_build_runs(baseline):
     lock.write_text("12345")  # what a killed build leaves: a file, no lock
     ingest(data, warehouse)  # goes ahead, and removes it
     assert not lock.exists()
+
+
+def test_a_column_with_a_sas_date_format_is_still_read_as_a_date(tmp_path):
+    """Files are read without pyreadstat's date conversion (NHANES publishes numbers and text),
+    but a column that does carry a date format is converted as pyreadstat always did."""
+    import datetime
+
+    from ingest.xpt import read_xpt
+    from nhanes_bone.core.catalog import load_catalog
+
+    entry = load_catalog()["DEMO_H"]
+    plain = write_xpt(tmp_path / "plain" / "DEMO_H.XPT", demo_frame(3), "DEMO_H")
+    dated = demo_frame(3).assign(EXAMDATE=[datetime.date(2014, 1, 2 + i) for i in range(3)])
+    dated_path = write_xpt(tmp_path / "dated" / "DEMO_H.XPT", dated, "DEMO_H")
+
+    assert read_xpt(plain, entry).frame.equals(demo_frame(3))
+    frame = read_xpt(dated_path, entry).frame
+    assert list(frame.EXAMDATE) == [datetime.date(2014, 1, 2 + i) for i in range(3)]
+    assert frame.drop(columns="EXAMDATE").equals(demo_frame(3))
+
+
+def _reader_killed(path, entry, sha256=None):
+    """A file read as the OOM killer would end it (in the ingest's worker process)."""
+    import os
+    import signal
+
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_reader_process_killed_mid_read_is_a_clear_error_and_keeps_the_warehouse(baseline, monkeypatch):
+    import ingest.load
+
+    data, warehouse = baseline
+    write_xpt(data / "DEMO_H.XPT", demo_frame(4), "DEMO_H")
+    monkeypatch.setattr(ingest.load, "read_xpt", _reader_killed)  # the forked workers inherit it
+    _expect_failure(data, warehouse, "DEMO_H.XPT", "the process reading this file died")

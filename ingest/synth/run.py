@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -101,12 +102,15 @@ def prescriptions(df: pd.DataFrame, design: CycleDesign) -> pd.DataFrame:
     return _official(table_name("RXQ_RX", design), given, len(seqn))
 
 
-def _official(name: str, given: dict, n: int) -> pd.DataFrame:
-    """A table with ``name``'s official columns in their order: given ones, the rest empty."""
+def _official(name: str, given: dict, n: int, complete: bool = True) -> pd.DataFrame:
+    """A table with ``name``'s official columns in their order: given ones, the rest empty
+    (or, when not ``complete``, left out)."""
     columns = {}
     for spec in load_columns()[name]:
         if spec.name in given:
             columns[spec.name] = given[spec.name]
+        elif not complete:
+            continue
         elif spec.type == "character":
             columns[spec.name] = np.full(n, "", dtype=object)
         else:
@@ -114,20 +118,31 @@ def _official(name: str, given: dict, n: int) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
-def split_tables(df: pd.DataFrame, design: CycleDesign) -> dict[str, pd.DataFrame]:
-    """Cut a cycle's wide frame into its NHANES files, official columns in official order."""
-    df = df.copy()
+def split_tables(
+    df: pd.DataFrame, design: CycleDesign, columns: Callable[[str], list[str]] | None = None
+) -> Iterator[tuple[str, pd.DataFrame]]:
+    """Cut a cycle's wide frame into its NHANES files, official columns in official order, one
+    file at a time (at 100x NHANES a cycle's files together are gigabytes).
+
+    With ``columns`` (a table name → the columns wanted), each file holds only those of its
+    official columns, and there are no prescriptions: the provisional cut of ``synthesize``."""
     weight = "2YR" if design.suffix == "H" else "PRP"
-    df[f"WTINT{weight}"] = df["_wt_int"]
-    df[f"WTMEC{weight}"] = df["_wt_mec"]
-    df["SDDSRVYR"] = float(design.sddsrvyr)
-    out = {}
+    # assign shares the people frame's columns (copy-on-write) instead of copying them
+    df = df.assign(
+        **{
+            f"WTINT{weight}": df["_wt_int"],
+            f"WTMEC{weight}": df["_wt_mec"],
+            "SDDSRVYR": float(design.sddsrvyr),
+        }
+    )
     for component in COMPONENTS:
         name = table_name(component, design)
         part = df[_rows(component, df, design).to_numpy()]
-        out[name] = _official(name, {c: part[c].to_numpy() for c in part.columns}, len(part))
-    out[table_name("RXQ_RX", design)] = prescriptions(df, design)
-    return out
+        wanted = part.columns if columns is None else [c for c in columns(name) if c in part.columns]
+        yield name, _official(name, {c: part[c].to_numpy() for c in wanted}, len(part), columns is None)
+        del part
+    if columns is None:
+        yield table_name("RXQ_RX", design), prescriptions(df, design)
 
 
 def write_xpt(frame: pd.DataFrame, path: Path, name: str, stamp: str) -> None:
@@ -169,7 +184,7 @@ def synthesize(out: Path, seed: int = 20250101, scale: float = 1.0) -> dict:
         df = frames[suffix]
         femur = np.where(df["_femur_valid"], 1.0, np.nan)
         df = df.assign(DXXOFBMD=femur, DXXNKBMD=femur, DXXOSBMD=np.where(df["_spine_valid"], 1.0, np.nan))
-        provisional.update(split_tables(df, design))
+        provisional.update(split_tables(df, design, truth.used_columns))
         del df
     wide = truth.wide(provisional)
     cohort = wide[truth.flow_masks(wide)[-1][1]]
@@ -181,13 +196,15 @@ def synthesize(out: Path, seed: int = 20250101, scale: float = 1.0) -> dict:
     for suffix, design in CYCLES.items():
         df = frames.pop(suffix)
         bmd_values(df, cuts, rng)
-        for name, table in split_tables(df, design).items():
+        for name, table in split_tables(df, design):
             path = out / f"{name}.XPT"
             write_xpt(table, path, name, design.release_stamp)
             written[name] = path
+            del table
         del df
 
-    read_back = {name: pyreadstat.read_xport(str(path))[0] for name, path in written.items()}
+    # the truth from the bytes as written: only the columns it reads (and SEQN, for the counts)
+    read_back = {name: _read_used(name, path) for name, path in written.items()}
     expected = truth.expected(read_back)
     expected_study2 = expected.pop("study2")
     catalog = load_catalog()
@@ -221,6 +238,12 @@ def synthesize(out: Path, seed: int = 20250101, scale: float = 1.0) -> dict:
     _write_json(out / SYNTHETIC_MARKER, marker)
     _write_json(out / "TRUTH.json", truth_doc)
     return truth_doc
+
+
+def _read_used(name: str, path: Path) -> pd.DataFrame:
+    present = {spec.name for spec in load_columns()[name]}
+    wanted = [c for c in truth.used_columns(name) if c in present]
+    return pyreadstat.read_xport(str(path), usecols=wanted)[0]
 
 
 def _write_json(path: Path, content: dict) -> None:

@@ -72,20 +72,50 @@ FLOW_STEPS = (
 )
 
 
+# The variables this module reads, per NHANES component (both cycles' names; a cycle has the
+# ones it has). `wide` keeps only these: every variable of every file is ~85 MB at the twin's
+# 1x and would be ~8 GB at 100x; these are a tenth of it.
+USED = {
+    "DEMO": ("RIAGENDR", "RIDAGEYR", "DMDEDUC2", "DMDMARTL", "DMDMARTZ", "INDFMPIR"),
+    "PBCD": tuple(METAL_COLUMNS.values()),
+    "DXXFEM": ("DXXOFBMD", "DXXNKBMD"),
+    "DXXSPN": ("DXXOSBMD",),
+    "BMX": ("BMXBMI",),
+    "BPQ": ("BPQ020",),
+    "DIQ": ("DIQ010",),
+    "SMQ": ("SMQ020",),
+    "OSQ": ("OSQ010A", "OSQ010B", "OSQ010C", "OSQ150", "OSQ072"),
+    "RHQ": ("RHQ031", "RHD043"),
+    "CBC": ("LBXHGB",),
+    "RXQ_RX": ("RXDDRUG", "RXDDRGID"),
+}
+
+
+def used_columns(table: str) -> list[str]:
+    """The columns of ``table`` (e.g. ``DEMO_H``, ``P_DEMO``) that the truth reads: SEQN and,
+    for a component of ``USED``, its variables (whichever the cycle has: pass the result to
+    pyreadstat's ``usecols`` only after intersecting it with the file's columns)."""
+    component = table.removeprefix("P_").removesuffix("_H")
+    return ["SEQN", *USED.get(component, ())]
+
+
 def wide(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Every participant of both cycles with the variables of all their files."""
+    """Every participant of both cycles with the variables of their files that the truth reads."""
     frames = []
     for cycle, pattern, bp_table in (("2013-2014", "{}_H", "BPX_H"), ("2017-2020", "P_{}", "P_BPXO")):
-        demo = tables[pattern.format("DEMO")].copy()
+        demo = _used(tables, pattern.format("DEMO"))
         demo["cycle"] = cycle
         for component in ("PBCD", "DXXFEM", "DXXSPN", "BMX", "BPQ", "DIQ", "SMQ", "OSQ", "RHQ", "CBC"):
-            other = tables[pattern.format(component)]
-            keep = [c for c in other.columns if c == "SEQN" or c not in demo.columns]
-            demo = demo.merge(other[keep], on="SEQN", how="left")
+            demo = demo.merge(_used(tables, pattern.format(component)), on="SEQN", how="left")
         if bp_table in tables:
             demo = demo.merge(measured_blood_pressure(tables[bp_table]), on="SEQN", how="left")
         frames.append(demo)
     return pd.concat(frames, ignore_index=True)
+
+
+def _used(tables: dict[str, pd.DataFrame], name: str) -> pd.DataFrame:
+    table = tables[name]
+    return table[[c for c in used_columns(name) if c in table.columns]]
 
 
 def measured_blood_pressure(table: pd.DataFrame) -> pd.DataFrame:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from nhanes_bone.core.errors import DbtError
 from nhanes_bone.core.settings import DBT_PROJECT_DIR, quiet_third_parties
+from nhanes_bone.core.warehouse import die_with_parent
 
 
 def dbt_executable() -> str:
@@ -44,7 +45,7 @@ def run_dbt(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        preexec_fn=die_with_parent,
     ) as process:
         assert process.stdout is not None  # stdout=PIPE
         for line in process.stdout:
@@ -56,15 +57,6 @@ def run_dbt(
             f"dbt {' '.join(args)} failed on {warehouse} (exit {process.returncode}): "
             + (details or "the failing model or test is named in dbt's output above")
         )
-
-
-def _die_with_parent() -> None:
-    """In the dbt child, before exec: be killed when the build that started it dies (Linux's
-    PR_SET_PDEATHSIG), so that a killed build leaves no dbt writing on into its copy."""
-    import ctypes
-    import signal
-
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
 
 
 def _printed_error(lines: list[str]) -> str:

@@ -19,6 +19,9 @@ class IngestError(NhanesBoneError):
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
 
+    def __reduce__(self):  # raised in an ingest worker process, re-raised in the build
+        return (type(self), (self.path, self.problem))
+
 
 class WarehouseError(NhanesBoneError):
     """The warehouse cannot be opened as asked (missing, or locked by another process)."""
