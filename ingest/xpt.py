@@ -76,24 +76,25 @@ def _scan(path: Path, chunk: int = 1 << 20) -> _Scan:
     return _Scan(digest.hexdigest(), size, bytes(head[: max(obs_at, 0) + RECORD]), obs_at)
 
 
-def _check_layout(path: Path, scan: _Scan, row_length: int) -> None:
+def _layout_problem(path: Path, scan: _Scan, row_length: int) -> str | None:
+    """What is wrong with the file's byte layout (None: nothing), read from ``scan`` and the
+    file's last incomplete row, if it has one."""
     if scan.size % RECORD:
-        raise IngestError(
-            path,
-            f"truncated XPT file: its size ({scan.size} bytes) is not a whole number of {RECORD}-byte records",
+        return (
+            f"truncated XPT file: its size ({scan.size} bytes) is not a whole number of {RECORD}-byte records"
         )
     if scan.obs_at < 0:
-        raise IngestError(path, "truncated XPT file: no observation header record")
+        return "truncated XPT file: no observation header record"
     data_length = scan.size - (scan.obs_at + RECORD)
     if row_length and data_length % row_length:
         with path.open("rb") as fh:
             fh.seek(scan.size - data_length % row_length)
             tail = fh.read()
         if tail.strip(b" "):
-            raise IngestError(
-                path,
-                f"truncated XPT file: the last observation is incomplete ({len(tail)} of {row_length} bytes)",
+            return (
+                f"truncated XPT file: the last observation is incomplete ({len(tail)} of {row_length} bytes)"
             )
+    return None
 
 
 def _changed(was: str, now: str) -> str:
@@ -137,7 +138,9 @@ def read_xpt(path: Path, entry: CatalogEntry, sha256: str | None = None) -> XptF
         frame, meta = _read_frame(path)
     except Exception as exc:  # pyreadstat raises its own ReadstatError, and others on garbage
         raise IngestError(path, f"not a readable SAS transport (XPT) file ({exc})") from exc
-    after = path.stat()
+    widths = getattr(meta, "variable_storage_width", {}) or {}
+    layout = _layout_problem(path, scan, sum(int(widths.get(c, 8)) for c in meta.column_names))
+    after = path.stat()  # (after every read of the file, the layout's last row included)
     if (after.st_ino, after.st_size, after.st_mtime_ns) != (
         before.st_ino,
         before.st_size,
@@ -148,8 +151,8 @@ def read_xpt(path: Path, entry: CatalogEntry, sha256: str | None = None) -> XptF
             "the file changed while it was being read (its size, time or inode differ before and "
             "after); nothing was loaded from it. Build again once the file is complete",
         )
-    widths = getattr(meta, "variable_storage_width", {}) or {}
-    _check_layout(path, scan, sum(int(widths.get(c, 8)) for c in meta.column_names))
+    if layout:
+        raise IngestError(path, layout)
 
     if (meta.table_name or "").upper() != entry.table.upper():
         raise IngestError(
