@@ -10,7 +10,7 @@
 Prints every figure as a ratio against its anchor and writes them to bench/results.json
 (merged with what other benchmarks wrote there). Asserts nothing.
 Usage: python tests/benchmarks/bench_build.py [--data DIR] [--repeat N] [--scales 1,10,100]
-(100x writes 5.2 GB of XPT in ~7 minutes and builds it in ~2; the whole script takes ~13)
+(100x writes 5.5 GB of XPT in ~4 minutes and builds it in ~2; the whole script takes ~10)
 """
 
 from __future__ import annotations
