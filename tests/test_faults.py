@@ -289,3 +289,38 @@ def test_a_damaged_warehouse_says_how_to_rebuild_from_raw(twin, warehouse, damag
         rebuilt = run(build_command(twin, warehouse, "--fresh"))
         assert rebuilt.returncode == 0, rebuilt.stderr
         assert complete(warehouse) and beside(warehouse) == []
+
+
+def _processes_naming(text: str) -> list[int]:
+    """The pids of live processes whose command line contains ``text`` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and text in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                found.append(int(entry.name))
+        except OSError:  # the process ended while we looked
+            continue
+    return found
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_generator_killed_mid_write_leaves_no_worker_behind(tmp_path):
+    """The twin's files are written by worker processes: killing the generator must end them
+    too (they would otherwise wait forever on its queue)."""
+    out = tmp_path / "twin_being_written"
+    generator = subprocess.Popen(
+        [CLI, "synth", "--out", str(out), "--scale", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while not list(out.glob("*.XPT")) and time.monotonic() < deadline and generator.poll() is None:
+        time.sleep(0.05)
+    assert generator.poll() is None, "the generator finished before it could be killed mid-write"
+    assert len(_processes_naming(str(out))) > 1, "no worker processes to check"
+    generator.send_signal(signal.SIGKILL)
+    generator.wait()
+    deadline = time.monotonic() + 10
+    while _processes_naming(str(out)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _processes_naming(str(out)) == []

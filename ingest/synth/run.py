@@ -30,6 +30,7 @@ from ingest.synth.people import CYCLES, CycleDesign, people, seqn_starts
 from ingest.xpt import OBS_HEADER, sha256_of
 from nhanes_bone.core.catalog import load_catalog, load_columns
 from nhanes_bone.core.errors import InputError
+from nhanes_bone.core.warehouse import die_with_parent
 
 GENERATOR = "nhanes-bone synthetic twin v1"
 COMPONENTS = (
@@ -198,9 +199,12 @@ def synthesize(out: Path, seed: int = 20250101, scale: float = 1.0) -> dict:
     written: dict[str, Path] = {}
     # pyreadstat's writer goes cell by cell in Python (three quarters of the generator's time),
     # so files are written in worker processes, one per core, while the next is cut; at most
-    # one file per worker waits in memory. A file's bytes do not depend on who wrote it.
+    # one file per worker waits in memory. A file's bytes do not depend on who wrote it. The
+    # workers die with the generator (a killed one would leave them waiting on its queue).
     workers = os.cpu_count() or 1
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, initializer=die_with_parent, initargs=(os.getpid(),)
+    ) as pool:
         writing: deque[Future[None]] = deque()
         for suffix, design in CYCLES.items():
             df = frames.pop(suffix)
