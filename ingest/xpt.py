@@ -39,14 +39,6 @@ class XptFile:
     size: int
 
 
-def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 # XPT v5's header records (library, member, one 140-byte namestr per variable) come first: the
 # observation header lies within the first 1.5 MB of any file (≤ 9,999 variables)
 HEADER_LIMIT = 4 << 20
@@ -74,6 +66,10 @@ def _scan(path: Path, chunk: int = 1 << 20) -> _Scan:
                 head += block
                 obs_at = head.find(OBS_HEADER)
     return _Scan(digest.hexdigest(), size, bytes(head[: max(obs_at, 0) + RECORD]), obs_at)
+
+
+def sha256_of(path: Path) -> str:
+    return _scan(path).sha256
 
 
 def _layout_problem(path: Path, scan: _Scan, row_length: int) -> str | None:

@@ -221,12 +221,13 @@ def synthesize(out: Path, seed: int = 20250101, scale: float = 1.0) -> dict:
             done.result()
         # the truth from the bytes as written: only the columns it reads (and SEQN, for the counts)
         read_back = dict(zip(written, pool.map(_read_used, written, written.values()), strict=True))
+        digests = dict(zip(written, pool.map(sha256_of, written.values()), strict=True))
     expected = truth.expected(read_back)
     expected_study2 = expected.pop("study2")
     catalog = load_catalog()
     files = {
         path.name: {
-            "sha256": sha256_of(path),
+            "sha256": digests[name],
             "rows": len(read_back[name]),
             "cycle": catalog[name].cycle,
         }
