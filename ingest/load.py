@@ -25,11 +25,11 @@ from ingest.discover import SYNTHETIC_LABEL_PREFIX, Found, find_files, synthetic
 from ingest.xpt import XptFile, read_xpt, sha256_of
 from nhanes_bone.core.catalog import load_catalog, load_columns
 from nhanes_bone.core.errors import IngestError
+from nhanes_bone.core.processes import die_with_parent
 from nhanes_bone.core.warehouse import (
     atomic_rebuild,
     connect_read_only,
     connect_writer,
-    die_with_parent,
     fault_point,
 )
 

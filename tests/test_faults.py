@@ -324,3 +324,58 @@ def test_the_generator_killed_mid_write_leaves_no_worker_behind(tmp_path):
     while _processes_naming(str(out)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _processes_naming(str(out)) == []
+
+
+def _children(pid: int) -> list[int]:
+    """The live children of ``pid`` (Linux's /proc/<pid>/task/<tid>/children)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return (Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0]) != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="PR_SET_PDEATHSIG is Linux's")
+@pytest.mark.parametrize("method", ["wqs", "bkmr"])
+def test_a_fit_killed_mid_run_leaves_no_worker_behind(tmp_path, method):
+    """WQS's bootstraps (forked workers) and BKMR's chains (spawned workers) run in worker
+    processes: killing the command must end them too, or each computes on, holding a core."""
+    rng = random.Random(3)
+    rows = ["y,a,b,c,x"] + [
+        f"{rng.random() < 0.3:d},{rng.lognormvariate(0, 1):.4f},{rng.lognormvariate(0, 1):.4f},"
+        f"{rng.lognormvariate(0, 1):.4f},{rng.gauss(0, 1):.4f}"
+        for _ in range(400)
+    ]
+    csv = tmp_path / "fit.csv"
+    csv.write_text("\n".join(rows) + "\n")
+    common = ["--data", str(csv), "--outcome", "y", "--covariates", "x", "--out", str(tmp_path / "out")]
+    args = {
+        "wqs": ["--mixture", "a,b,c", "--b", "100000", "--jobs", "2"],
+        "bkmr": ["--exposures", "a,b,c", "--family", "binomial", "--iter", "1000000", "--chains", "2"],
+    }[method]
+    command = subprocess.Popen(
+        [CLI, method, *common, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 120
+    workers: list[int] = []
+    while len(workers) < 2 and time.monotonic() < deadline and command.poll() is None:
+        time.sleep(0.2)
+        workers = [c for c in _children(command.pid) if _alive(c)]
+    assert command.poll() is None, "the command ended before it could be killed mid-fit"
+    assert len(workers) >= 2, f"no worker processes to check: {workers}"
+    time.sleep(1.0)  # the workers are fitting
+    command.send_signal(signal.SIGKILL)
+    command.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [w for w in workers if _alive(w)] == []

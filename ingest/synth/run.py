@@ -30,7 +30,7 @@ from ingest.synth.people import CYCLES, CycleDesign, people, seqn_starts
 from ingest.xpt import OBS_HEADER, sha256_of
 from nhanes_bone.core.catalog import load_catalog, load_columns
 from nhanes_bone.core.errors import InputError
-from nhanes_bone.core.warehouse import die_with_parent
+from nhanes_bone.core.processes import die_with_parent
 
 GENERATOR = "nhanes-bone synthetic twin v1"
 COMPONENTS = (

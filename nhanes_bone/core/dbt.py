@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 from nhanes_bone.core.errors import DbtError
+from nhanes_bone.core.processes import die_with_parent
 from nhanes_bone.core.settings import DBT_PROJECT_DIR, quiet_third_parties
-from nhanes_bone.core.warehouse import die_with_parent
 
 
 def dbt_executable() -> str:

@@ -27,7 +27,6 @@ import logging
 import os
 import shutil
 import signal
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,22 +48,6 @@ FULL_DISK_TEXTS = ("no space left on device", "file too large", "disk quota exce
 def fault_point(name: str) -> None:
     """Die here, as a killed build would, when the fault-injection suite asks for ``name``."""
     if os.environ.get(KILL_AT_ENV) == name:
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-def die_with_parent(parent: int | None = None) -> None:
-    """In a child process (dbt before its exec, an ingest or twin-writing worker when it starts):
-    be killed when its parent dies (Linux's PR_SET_PDEATHSIG; elsewhere nothing). A forked
-    worker holds the build's descriptors, its lock among them: a killed build's worker living on
-    would keep the warehouse locked (and wait forever on its queue), and a dbt writing on would
-    write into its copy. ``parent``: the parent's pid, for a child that starts after its parent
-    may already have died."""
-    if sys.platform != "linux":
-        return
-    import ctypes
-
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
-    if parent is not None and os.getppid() != parent:  # died before the request was made
         os.kill(os.getpid(), signal.SIGKILL)
 
 

@@ -20,6 +20,7 @@ import numpy as np
 from analysis.methods.bkmr.model import BkmrSettings, State
 from analysis.methods.bkmr.sampler import Chain, bkmr_start, run_chain
 from nhanes_bone.core.errors import InputError
+from nhanes_bone.core.processes import die_with_parent
 
 
 def dispersed_start(base: State, settings: BkmrSettings, rng: np.random.Generator) -> State:
@@ -66,7 +67,12 @@ def run_chains(
     os.environ.update(dict.fromkeys(saved, threads))
     try:
         # spawn, not fork: a forked child would inherit the parent's BLAS thread pool state
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=get_context("spawn"),
+            initializer=die_with_parent,
+            initargs=(os.getpid(),),
+        ) as pool:
             return list(pool.map(_one, jobs))
     finally:
         for k, v in saved.items():
