@@ -8,11 +8,11 @@ import sys
 
 
 def die_with_parent(parent: int | None = None) -> None:
-    """In a child process (dbt before its exec, an ingest or twin-writing worker when it starts):
-    be killed when its parent dies (Linux's PR_SET_PDEATHSIG; elsewhere nothing). A forked
+    """In a child process (dbt before its exec; an ingest, twin-writing or estimator worker when it
+    starts): be killed when its parent dies (Linux's PR_SET_PDEATHSIG; elsewhere nothing). A forked
     worker holds the build's descriptors, its lock among them: a killed build's worker living on
     would keep the warehouse locked (and wait forever on its queue), and a dbt writing on would
-    write into its copy. ``parent``: the parent's pid, for a child that starts after its parent
+    write into its copy, and an estimator's worker would compute on, holding a core. ``parent``: the parent's pid, for a child that starts after its parent
     may already have died."""
     if sys.platform != "linux":
         return
