@@ -378,4 +378,7 @@ def test_a_fit_killed_mid_run_leaves_no_worker_behind(tmp_path, method):
     deadline = time.monotonic() + 10
     while any(_alive(w) for w in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert [w for w in workers if _alive(w)] == []
+    left = [w for w in workers if _alive(w)]
+    for pid in left:  # a failing run must not leave them computing for the rest of the suite
+        os.kill(pid, signal.SIGKILL)
+    assert left == []
