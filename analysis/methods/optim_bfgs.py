@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -28,6 +29,14 @@ class OptimResult:
     grcount: int
 
 
+@lru_cache(maxsize=8)
+def _probe_steps(n: int, ndeps: float) -> np.ndarray:
+    """[ndeps·I; −ndeps·I], built once per size (a gradient is taken about 30 times per fit)."""
+    steps = np.vstack([np.eye(n), -np.eye(n)]) * ndeps
+    steps.flags.writeable = False
+    return steps
+
+
 def numeric_gradient(
     fn: Callable[[np.ndarray], float],
     x: np.ndarray,
@@ -40,9 +49,9 @@ def numeric_gradient(
     matrix product instead of 2n calls.
     """
     if batch is not None:
-        steps = np.eye(len(x)) * ndeps
-        values = batch(np.vstack([x + steps, x - steps]))
-        return (values[: len(x)] - values[len(x) :]) / (2 * ndeps)
+        n = len(x)
+        values = batch(x + _probe_steps(n, ndeps))  # rows x + ndeps·e_i, then x − ndeps·e_i
+        return (values[:n] - values[n:]) / (2 * ndeps)
     g = np.empty_like(x)
     probe = x.copy()
     for i in range(len(x)):
@@ -89,7 +98,7 @@ def vmmin(
             accpoint = False
             while True:
                 b = X + steplength * t
-                count = int(np.sum(RELTEST + b == RELTEST + X))
+                count = int(np.count_nonzero(RELTEST + b == RELTEST + X))
                 if count < n:
                     f = fn(b)
                     funcount += 1
@@ -113,7 +122,8 @@ def vmmin(
                 if D1 > 0:
                     Xv = B @ c
                     D2 = 1.0 + float(Xv @ c) / D1
-                    B = B + (D2 * np.outer(t, t) - np.outer(Xv, t) - np.outer(t, Xv)) / D1
+                    column = t[:, None]
+                    B = B + (D2 * (column * t) - Xv[:, None] * t - column * Xv) / D1
                 else:
                     ilast = gradcount
             else:  # no progress

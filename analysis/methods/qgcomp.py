@@ -39,11 +39,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr, ndtri, stdtr  # not scipy.stats: a second of import for the command
 
 from analysis.methods.frames import complete_rows, model_matrix, quantile_scores
 from analysis.methods.irls import expit, fit_glm, numerical_notes
-from analysis.methods.parallel import parallel_map
+from analysis.methods.parallel import map_in_slices
+from analysis.methods.tails import normal_quantile, two_sided_p
 from nhanes_bone.core.errors import InputError
 
 FAMILIES = ("binomial", "gaussian")
@@ -260,7 +260,7 @@ def qgcomp(
     partial = coef[mixture]
     direction_weights = _direction_weights(partial)
     breaks = {name: cuts[name].tolist() for name in mixture}
-    z = float(ndtri(1 - alpha / 2))
+    z = normal_quantile(1 - alpha / 2)
     common = {
         "family": family,
         "weights": direction_weights,
@@ -278,10 +278,7 @@ def qgcomp(
         psi = float(ones @ conditional.coef)
         se = math.sqrt(float(ones @ conditional.cov @ ones))
         stat = psi / se
-        if family == "gaussian":
-            p = float(2 * stdtr(len(frame) - 1 - len(mixture), -abs(stat)))
-        else:
-            p = float(2 * ndtr(-abs(stat)))
+        p = float(two_sided_p(stat, len(frame) - 1 - len(mixture) if family == "gaussian" else None))
         return QgcompResult(
             "noboot",
             scale="log odds ratio" if family == "binomial" else "mean difference",
@@ -300,19 +297,14 @@ def qgcomp(
         workers = 1
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        parts = parallel_map(_resamples, [(prep, seeds[i::workers]) for i in range(workers)], workers)
-        draws = np.empty((bootstrap, 2))
-        for i, part in enumerate(parts):
-            draws[i::workers] = part
+        draws = np.array(map_in_slices(_resamples, prep, seeds, workers)).reshape(bootstrap, 2)
     notes += numerical_notes(caught, prefix="bootstrap: ")
     se = float(draws[:, 1].std(ddof=1))
     psi = float(estimate[1])
     stat = psi / se
-    if family == "gaussian":
-        df = len(frame) - (len(mixture) + len(covariates)) - 1 - 1  # qgcomp: n − #terms − 1 − degree
-        p = float(2 * stdtr(df, -abs(stat)))
-    else:
-        p = float(2 * ndtr(-abs(stat)))
+    # qgcomp's t df: n − #terms − 1 − degree
+    df = len(frame) - (len(mixture) + len(covariates)) - 1 - 1 if family == "gaussian" else None
+    p = float(two_sided_p(stat, df))
     common["warnings"] = list(dict.fromkeys(notes))
     return QgcompResult(
         "boot",
