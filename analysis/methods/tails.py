@@ -14,6 +14,7 @@ from statistics import NormalDist
 import numpy as np
 
 _SQRT2 = math.sqrt(2.0)
+_TWO_SIDED_Z = np.frompyfunc(lambda z: math.erfc(z / _SQRT2), 1, 1)  # 2·P(Z > z), elementwise
 
 
 def two_sided_p(stat: np.ndarray | float, df: float | None = None) -> np.ndarray:
@@ -24,8 +25,7 @@ def two_sided_p(stat: np.ndarray | float, df: float | None = None) -> np.ndarray
         from scipy.special import stdtr
 
         return 2.0 * stdtr(df, -stat)
-    erfc = np.frompyfunc(lambda z: math.erfc(z / _SQRT2), 1, 1)
-    return np.asarray(erfc(stat), dtype=float)
+    return np.asarray(_TWO_SIDED_Z(stat), dtype=float)
 
 
 def normal_quantile(p: float) -> float:

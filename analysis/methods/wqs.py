@@ -140,7 +140,7 @@ class _Objective:
         self.binary = family == "binomial" and bool(np.all((y == 0) | (y == 1)))
         self.flip = np.where(y == 1, -1.0, 1.0) if self.binary else np.ones(len(y))
         # s·η = (s·X)β + β₁ (s·q)w exactly: negation commutes with every rounding
-        self.cov, self.q = cov * self.flip[:, None], q * self.flip[:, None]
+        self.cov, self.q = (cov * self.flip[:, None], q * self.flip[:, None]) if self.binary else (cov, q)
 
     def _eta(self, pars: np.ndarray) -> np.ndarray:
         """s·η, one column per row of ``pars`` (a vector for a vector)."""
