@@ -168,6 +168,7 @@ def sensitivity(warehouse: Path, changes: list[tuple[str, object]] | None = None
             dbt_build(copy, {name: value}, ("run", "--quiet"))
             rows.append({"choice": name, "value": str(value), **_headline(copy)})
             copy.unlink()
+            copy.with_name(copy.name + ".wal").unlink(missing_ok=True)  # never replayed into the next copy
     table = pd.DataFrame(rows)
     for col in ("cadmium_q4_or", "selenium_q4_or"):
         if col not in table:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from nhanes_bone.core.dbt import run_dbt
+from nhanes_bone.core.dbt import DbtSession, run_dbt
 from nhanes_bone.core.warehouse import atomic_rebuild, connect_read_only, fault_point
 
 
@@ -35,6 +35,18 @@ def base_vars(warehouse: Path) -> dict:
     return dict(DEFINITION) if warehouse.exists() and holds_synthetic_data(warehouse) else {}
 
 
+def expected_base_vars(data_dir: Path, work: Path) -> dict:
+    """``base_vars`` as it will be after the ingest, guessed before it (for dbt's head start): the
+    twin's definition if the warehouse being built already holds synthetic data or ``data_dir``
+    carries the twin's marker. A wrong guess costs only the head start: the vars are read again
+    from the ingested warehouse."""
+    from ingest.discover import SYNTHETIC_MARKER
+    from ingest.synth.truth import DEFINITION
+
+    marked = any(data_dir.rglob(SYNTHETIC_MARKER)) if data_dir.is_dir() else False
+    return dict(DEFINITION) if marked else base_vars(work)
+
+
 # A warehouse build runs the models and the data tests; dbt's unit tests check the SQL's logic on
 # fixed inputs, so they belong to the test suite (`make test` runs them through
 # tests/test_dbt_unit_tests.py and the twin's build), not to every build — dbt's own advice.
@@ -44,9 +56,13 @@ BUILD = ("build", "--exclude-resource-type", "unit_test")
 
 def dbt_build(work: Path, dbt_vars: dict | None = None, args: tuple[str, ...] = BUILD) -> dict:
     """`dbt build` on a warehouse being built, with its base vars and the user's; returns the vars."""
-    used = {**base_vars(work), **(dbt_vars or {})}
+    used = _vars_for(work, dbt_vars)
     run_dbt(list(args), work, used or None)
     return used
+
+
+def _vars_for(work: Path, dbt_vars: dict | None) -> dict:
+    return {**base_vars(work), **(dbt_vars or {})}
 
 
 def build_warehouse(
@@ -70,12 +86,16 @@ def build_warehouse(
     from ingest.load import ingest
 
     with atomic_rebuild(warehouse, fresh=fresh, wait=wait) as work:
-        if ingest_step is None:
-            ingest(data_dir, warehouse, build_into=work)
-        else:
-            ingest_step(work)
-        fault_point("ingested")
-        used = dbt_build(work, dbt_vars, dbt_args)
+        # dbt is imported and the project parsed in its own process while the files load
+        expected = {**expected_base_vars(data_dir, work), **(dbt_vars or {})}
+        with DbtSession(work, prepare=expected) as dbt:
+            if ingest_step is None:
+                ingest(data_dir, warehouse, build_into=work)
+            else:
+                ingest_step(work)
+            fault_point("ingested")
+            used = _vars_for(work, dbt_vars)
+            dbt.run(list(dbt_args), used or None)
         fault_point("transformed")
         if after is not None:
             after(work)

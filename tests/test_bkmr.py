@@ -382,7 +382,7 @@ def test_the_cached_root_of_k_reproduces_k(r):
     rank for a rough kernel); (P R)(P R)ᵀ must be K in both cases."""
     rng = np.random.default_rng(8)
     z = rng.normal(size=(200, 3))
-    la = _Linalg(z, r, 2.0)
+    la = _Linalg(z, r, 2.0, max_rank=0)  # the dense path, whose h draw uses this root
     root, piv = la.kernel_root()
     w = np.zeros((len(z), root.shape[1]))
     w[piv] = root
@@ -410,3 +410,63 @@ def test_adaptation_tunes_the_jumps_in_burn_in_and_records_them():
     # the adapted chain still samples the prior Gamma(mean 0.3, sd 0.1)
     lam = tuned.lam[after]
     assert lam.mean() == pytest.approx(0.3, abs=4 * 0.1 / math.sqrt(mean_ess([lam])))
+
+
+@pytest.mark.parametrize("r", [np.array([0.3, 0.0, 0.0]), np.array([0.05, 0.02, 0.0]), np.zeros(3)])
+def test_the_low_rank_factor_is_the_dense_one(r):
+    """Where K's rank is small, V = I + λK is worked through K's pivoted root and Woodbury: its
+    log det, uᵀV⁻¹u, V⁻¹b, BᵀV⁻¹B, V⁻¹ and Kv must be the dense Cholesky's (the reference
+    implementation's), for the current λ and for a λ or r proposal."""
+    from analysis.methods.bkmr.lowrank import pivoted_root
+
+    rng = np.random.default_rng(11)
+    z = rng.normal(size=(240, 3))
+    u, b = rng.normal(size=240), rng.normal(size=(240, 4))
+    kernel = Kernel(z)
+    la = _Linalg(z, r, 2.5, max_rank=120)
+    assert la.low is not None and la.low.rank < 120  # the low-rank path is the one under test
+    root = pivoted_root(z, r, 240)
+    assert_allclose(root @ root.T, kernel.matrix(r), atol=1e-10)
+
+    def same(lam, k):
+        dense = Factor.of(lam, k.copy())
+        v_inv = np.linalg.inv(np.eye(240) + lam * k)
+        assert la.logdet == pytest.approx(dense.logdet, abs=1e-8)
+        assert la.quad(u) == pytest.approx(float(u @ dense.solve(u)), rel=1e-9)
+        assert_allclose(la.solve(b), dense.solve(b), atol=1e-8)
+        assert_allclose(la.gram(b), b.T @ dense.solve(b), atol=1e-8)
+        assert_allclose(np.tril(la.precision()), np.tril(v_inv), atol=1e-8)  # the lower triangle is used
+        assert la.low is not None
+        assert_allclose(la.low.times(u), k @ u, atol=1e-8)
+
+    same(2.5, kernel.matrix(r))
+    la.accept(la.propose_lambda(7.0), new_kernel=False)
+    same(7.0, kernel.matrix(r))
+    r2 = r + np.array([0.01, 0.0, 0.0])
+    logdet = la.propose_r(r2, 7.0)
+    assert la.quad(u, spare=True) == pytest.approx(
+        float(u @ Factor.of(7.0, kernel.matrix(r2)).solve(u)), rel=1e-9
+    )
+    la.accept(logdet, new_kernel=True)
+    assert la.low is not None
+    same(7.0, kernel.matrix(r2))
+
+
+def test_a_rough_kernel_switches_to_the_dense_path_and_back():
+    """An r proposal whose kernel has a high rank is factorised densely; accepting a smooth one
+    again returns to the low-rank path, with the same numbers as the dense reference."""
+    rng = np.random.default_rng(12)
+    z = rng.normal(size=(200, 3))
+    u = rng.normal(size=200)
+    kernel = Kernel(z)
+    smooth, rough = np.array([0.1, 0.0, 0.0]), np.array([5.0, 40.0, 9.0])
+    la = _Linalg(z, smooth, 3.0)
+    assert la.low is not None
+    la.accept(la.propose_r(rough, 3.0), new_kernel=True)
+    assert la.low is None
+    assert la.quad(u) == pytest.approx(float(u @ Factor.of(3.0, kernel.matrix(rough)).solve(u)), rel=1e-9)
+    la.accept(la.propose_lambda(1.5), new_kernel=False)
+    assert la.logdet == pytest.approx(Factor.of(1.5, kernel.matrix(rough)).logdet, rel=1e-10)
+    la.accept(la.propose_r(smooth, 1.5), new_kernel=True)
+    assert la.low is not None
+    assert la.quad(u) == pytest.approx(float(u @ Factor.of(1.5, kernel.matrix(smooth)).solve(u)), rel=1e-9)

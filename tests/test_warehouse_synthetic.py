@@ -209,3 +209,42 @@ def test_an_unknown_open_choice_fails_the_build_and_keeps_the_warehouse(syntheti
                 ("run", "--quiet", "--select", "int_bmd_scored", "int_participants_joined"),
             )
         assert copy.read_bytes() == synthetic_warehouse.read_bytes()
+
+
+def test_a_planted_null_and_a_repeated_key_fail_with_their_rows(synthetic_warehouse, tmp_path):
+    """The merged tests (not_null_columns, primary_key) fail on what was planted and name it: the
+    columns that are null, the repeated participant and how often it appears."""
+    import duckdb
+
+    from nhanes_bone.core.dbt import DbtError, run_dbt
+
+    copy = tmp_path / "w.duckdb"
+    copy.write_bytes(synthetic_warehouse.read_bytes())
+    tests = ["test", "--select", "metals_op_cohort", "survey_design", "--exclude-resource-type", "unit_test"]
+    run_dbt(tests, copy)  # the control: the twin as built passes them
+    con = duckdb.connect(str(copy))
+    nulled, repeated = (
+        int(x)
+        for x in con.execute(
+            "select min(participant_id), max(participant_id) from marts.metals_op_cohort"
+        ).fetchone()
+    )
+    con.execute(
+        "update marts.metals_op_cohort set education = null, has_osteoporosis = null where participant_id = ?",
+        [nulled],
+    )
+    con.execute(
+        "insert into marts.survey_design select * from marts.survey_design where participant_id = ?",
+        [repeated],
+    )
+    con.close()
+    with pytest.raises(DbtError) as failed:
+        run_dbt(tests, copy)
+    message = str(failed.value)
+    assert "not_null_columns_metals_op_cohort" in message
+    assert (
+        f"'participant_id': {nulled}" in message
+        and "'null_columns': 'education, has_osteoporosis'" in message
+    )
+    assert "primary_key_survey_design_participant_id" in message
+    assert f"'participant_id': {repeated}, 'n_rows': 2" in message

@@ -151,9 +151,13 @@ def adapted_jump(log_jump: float, accepted: bool, t: int, start: float) -> float
 def gls_moments(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """From W = L⁻¹[X y*] (L the Cholesky factor of V): the GLS estimate (XᵀV⁻¹X)⁻¹XᵀV⁻¹y* and
     the lower Cholesky factor of XᵀV⁻¹X = WₓᵀWₓ, whose inverse times σ² is β's covariance."""
-    wx, wy = w[:, :-1], w[:, -1]
-    root = linalg.cholesky(wx.T @ wx, lower=True)
-    return linalg.cho_solve((root, True), wx.T @ wy), root
+    return gls_moments_from_gram(w.T @ w)
+
+
+def gls_moments_from_gram(gram: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``gls_moments`` from [X y*]ᵀV⁻¹[X y*] itself (what a low-rank V gives without a root)."""
+    root = linalg.cholesky(gram[:-1, :-1], lower=True)
+    return linalg.cho_solve((root, True), gram[:-1, -1]), root
 
 
 def truncated_normal(

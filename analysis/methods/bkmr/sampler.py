@@ -4,10 +4,12 @@ Each iteration: y* (probit), β, σ² (Gaussian), λ, every r_m (without variabl
 one (r, δ) move (with it), then h (``est_h``). Row 0 of every trace holds the starting
 values, as bkmr's chain does, so "the first half is burn-in" selects the same rows.
 
-Linear algebra: the lower triangles of K and of the Cholesky factor of V = I + λK live in
-Fortran-ordered buffers that LAPACK works on in place; a proposal is factorised into spare
-buffers and swapped in when accepted, so no matrix is factorised twice and nothing is
-copied per iteration. V⁻¹ (for the y* sweep) is recomputed only when V has changed.
+Linear algebra (``_Linalg``): V = I + λK through K's low-rank root where K's numerical rank
+is small (``lowrank``: a λ proposal then costs O(nk), an r proposal k kernel columns), else
+the lower triangles of K and of V's Cholesky factor in Fortran-ordered buffers that LAPACK
+works on in place; a proposal is factorised into spare buffers and swapped in when accepted,
+so no matrix is factorised twice and nothing is copied per iteration. V⁻¹ (for the y* sweep)
+is recomputed only when V has changed.
 """
 
 from __future__ import annotations
@@ -22,12 +24,12 @@ import statsmodels.api as sm
 from scipy import linalg
 from scipy.linalg import blas, lapack
 
-from analysis.methods.bkmr import fast
+from analysis.methods.bkmr import fast, lowrank
 from analysis.methods.bkmr.model import (
     BkmrSettings,
     State,
     adapted_jump,
-    gls_moments,
+    gls_moments_from_gram,
     lambda_prior_proposal_ratio,
     log_marginal_terms,
     log_prior_r,
@@ -114,21 +116,50 @@ def bkmr_start(y: np.ndarray, z: np.ndarray, x: np.ndarray, family: str) -> Stat
 
 
 class _Linalg:
-    """K and the Cholesky factor of V = I + λK for the current state, and spare buffers."""
+    """V = I + λK for the current state and for a proposal, factorised one of two ways.
 
-    def __init__(self, z: np.ndarray, r: np.ndarray, lam: float):
+    - Low rank (``lowrank.LowRankKernel``), whenever K's numerical rank is at most n/4: the
+      common case of a few active exposures with smooth kernels. No n × n matrix is formed; a λ
+      proposal costs O(nk), an r proposal k kernel columns.
+    - Dense otherwise: the lower triangles of K and of V's Cholesky factor in Fortran-ordered
+      buffers that LAPACK works on in place, a proposal factorised into spare buffers and
+      swapped in when accepted.
+
+    A new kernel (an accepted r) may switch from one to the other. ``lam``: λ of the current
+    factor; ``low`` is None when the current kernel is dense.
+    """
+
+    def __init__(self, z: np.ndarray, r: np.ndarray, lam: float, max_rank: int | None = None):
         n = len(z)
         self.z = np.ascontiguousarray(z, dtype=float)
-        self.k = np.zeros((n, n), order="F")
-        self.chol = np.zeros((n, n), order="F")
-        self.k_spare = np.zeros((n, n), order="F")
-        self.chol_spare = np.zeros((n, n), order="F")
-        self.prec = np.zeros((n, n), order="F")
+        self.max_rank = max(1, n // 4) if max_rank is None else max_rank
+        self._dense: dict[str, np.ndarray] = {}
         self.prec_current = False
         self.h_buf: np.ndarray | None = None
-        self.root: tuple[np.ndarray, np.ndarray] | None = None  # of K, for h (est_h)
-        fast.fill_kernel_and_v(self.z, r, lam, self.k, self.chol)
-        self.logdet = self.factor(None, lam, self.chol)
+        self.root: tuple[np.ndarray, np.ndarray] | None = None  # of a dense K, for h (est_h)
+        self.lam = self.lam_spare = lam
+        self.low_spare: lowrank.LowRankKernel | None = None
+        self.low = lowrank.LowRankKernel.of(self.z, r, self.max_rank)
+        if self.low is None:
+            fast.fill_kernel_and_v(self.z, r, lam, self.k, self.chol)
+            self.logdet = self.factor(None, lam, self.chol)
+        else:
+            self.logdet = self.low.logdet(lam)
+
+    def _buffer(self, name: str) -> np.ndarray:
+        """An n × n Fortran buffer, made the first time a dense kernel needs it."""
+        if name not in self._dense:
+            n = len(self.z)
+            self._dense[name] = np.zeros((n, n), order="F")
+        return self._dense[name]
+
+    k = property(lambda self: self._buffer("k"))
+    chol = property(lambda self: self._buffer("chol"))
+    k_spare = property(lambda self: self._buffer("k_spare"))
+    chol_spare = property(lambda self: self._buffer("chol_spare"))
+
+    def _swap(self, a: str, b: str) -> None:
+        self._dense[a], self._dense[b] = self._buffer(b), self._buffer(a)
 
     @staticmethod
     def factor(k: np.ndarray | None, lam: float, out: np.ndarray) -> float:
@@ -142,46 +173,67 @@ class _Linalg:
         return 2.0 * float(np.sum(np.log(np.diagonal(out))))
 
     def propose_lambda(self, lam: float) -> float:
+        self.lam_spare, self.low_spare = lam, self.low
+        if self.low is not None:
+            return self.low.logdet(lam)
         return self.factor(self.k, lam, self.chol_spare)
 
     def propose_r(self, r: np.ndarray, lam: float) -> float:
+        self.lam_spare = lam
+        self.low_spare = lowrank.LowRankKernel.of(self.z, r, self.max_rank)
+        if self.low_spare is not None:
+            return self.low_spare.logdet(lam)
         fast.fill_kernel_and_v(self.z, r, lam, self.k_spare, self.chol_spare)
         return self.factor(None, lam, self.chol_spare)
 
     def accept(self, logdet: float, new_kernel: bool) -> None:
-        self.chol, self.chol_spare = self.chol_spare, self.chol
+        if self.low_spare is None:  # the proposal is dense
+            self._swap("chol", "chol_spare")
+            if new_kernel:
+                self._swap("k", "k_spare")
         if new_kernel:
-            self.k, self.k_spare = self.k_spare, self.k
             self.root = None
+        self.low, self.lam = self.low_spare, self.lam_spare
         self.logdet = logdet
         self.prec_current = False
 
     def quad(self, u: np.ndarray, spare: bool = False) -> float:
-        """uᵀV⁻¹u through one triangular solve."""
+        """uᵀV⁻¹u (dense: through one triangular solve)."""
+        low, lam = (self.low_spare, self.lam_spare) if spare else (self.low, self.lam)
+        if low is not None:
+            return low.quad(u, lam)
         w, info = lapack.dtrtrs(self.chol_spare if spare else self.chol, u, lower=1)
         return float(w @ w)
 
-    def half_solve(self, b: np.ndarray) -> np.ndarray:
-        """L⁻¹b, so that bᵀV⁻¹b = ‖L⁻¹b‖²."""
-        return lapack.dtrtrs(self.chol, b, lower=1)[0]
+    def gram(self, b: np.ndarray) -> np.ndarray:
+        """BᵀV⁻¹B for the columns B (dense: ‖L⁻¹B‖²'s cross products)."""
+        if self.low is not None:
+            return self.low.gram(b, self.lam)
+        w = lapack.dtrtrs(self.chol, b, lower=1)[0]
+        return w.T @ w
 
     def solve(self, b: np.ndarray) -> np.ndarray:
+        if self.low is not None:
+            return self.low.solve(b, self.lam)
         return lapack.dpotrs(self.chol, b, lower=1)[0]
 
     def precision(self) -> np.ndarray:
+        prec = self._buffer("prec")
         if not self.prec_current:
-            self.prec[...] = self.chol
-            _, info = lapack.dpotri(self.prec, lower=1, overwrite_c=1)
-            if info != 0:
-                raise BkmrError(f"V could not be inverted (LAPACK dpotri info {info})")
+            if self.low is not None:
+                prec[...] = self.low.precision(self.lam)
+            else:
+                prec[...] = self.chol
+                _, info = lapack.dpotri(prec, lower=1, overwrite_c=1)
+                if info != 0:
+                    raise BkmrError(f"V could not be inverted (LAPACK dpotri info {info})")
             self.prec_current = True
-        return self.prec
+        return prec
 
     def kernel_root(self) -> tuple[np.ndarray, np.ndarray]:
-        """A root of K: K ≈ (P R)(P R)ᵀ with R lower n × rank, from LAPACK's pivoted Cholesky
-        (dpstrf), which stops at K's numerical rank (K of a few active exposures is often far
-        from full rank, where a plain Cholesky fails). K changes only when an (r, δ) move is
-        accepted; λK's root is √λ times this one, so the h draw of most iterations costs no
+        """A root of a dense K: K ≈ (P R)(P R)ᵀ with R lower n × rank, from LAPACK's pivoted
+        Cholesky (dpstrf), which stops at K's numerical rank. K changes only when an (r, δ) move
+        is accepted; λK's root is √λ times this one, so the h draw of most iterations costs no
         factorisation at all. Returns (R, piv) with piv the 0-based pivot order."""
         if self.root is None:
             n = self.k.shape[0]
@@ -196,10 +248,14 @@ class _Linalg:
 
     def draw_h(self, lam: float, sigsq: float, u: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """h | u ~ N(λKV⁻¹u, σ²(λK − λKV⁻¹λK)) by Matheron's rule: h = h₀ + λKV⁻¹(u − h₀ − e)
-        with h₀ ~ N(0, σ²λK), e ~ N(0, σ²I); h₀ from the cached root of K (no inverse)."""
+        with h₀ ~ N(0, σ²λK), e ~ N(0, σ²I); h₀ from a root of K (no inverse)."""
         n = len(u)
-        root, piv = self.kernel_root()
         sd = math.sqrt(sigsq)
+        if self.low is not None:
+            h0 = sd * math.sqrt(lam) * self.low.draw(rng)
+            e = sd * rng.standard_normal(n)
+            return h0 + lam * self.low.times(self.solve(u - h0 - e))
+        root, piv = self.kernel_root()
         h0 = np.empty(n)
         h0[piv] = sd * math.sqrt(lam) * (root @ rng.standard_normal(root.shape[1]))
         e = sd * rng.standard_normal(n)
@@ -208,7 +264,7 @@ class _Linalg:
 
 def draw_beta(x: np.ndarray, target: np.ndarray, la: _Linalg, sigsq: float, rng) -> np.ndarray:
     """β | y*, λ, r ~ N((XᵀV⁻¹X)⁻¹XᵀV⁻¹y*, σ²(XᵀV⁻¹X)⁻¹), h integrated out (bkmr's beta.update)."""
-    mean, ca = gls_moments(la.half_solve(np.column_stack([x, target])))
+    mean, ca = gls_moments_from_gram(la.gram(np.column_stack([x, target])))
     # cov = σ² A⁻¹ = σ² L⁻ᵀL⁻¹: a draw is mean + σ L⁻ᵀ e
     return mean + math.sqrt(sigsq) * linalg.solve_triangular(
         ca, rng.standard_normal(len(mean)), lower=True, trans="T"
