@@ -89,7 +89,9 @@ format: $(STAMP) ## ruff format and autofix
 	$(BIN)/ruff check --fix .
 
 bench: $(STAMP) ## Benchmarks: ingest throughput, synthetic generation, WQS and qgcomp wall time, BKMR iterations/s, reproduction search (prints figures)
-	@# the start-up-bound CLI timings first: the 100x twin of bench_build empties the page cache
+	@# this machine's speed first (figures against recorded anchors move with it), then the
+	@# start-up-bound CLI timings: the 100x twin of bench_build empties the page cache
+	$(BIN)/python tests/benchmarks/results.py
 	$(BIN)/python tests/benchmarks/bench_wqs.py
 	$(BIN)/python tests/benchmarks/bench_qgcomp.py
 	$(BIN)/python tests/benchmarks/bench_ingest.py

@@ -19,10 +19,10 @@ n = 905 and λ ≤ 100, far inside Monte Carlo error. A kernel whose rank would 
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from scipy import linalg
+
+from analysis.methods.bkmr import fast
 
 # the largest remaining diagonal of K − RRᵀ (K's diagonal is 1) at which the root stops
 TOLERANCE = 1e-12
@@ -31,25 +31,11 @@ TOLERANCE = 1e-12
 def pivoted_root(z: np.ndarray, r: np.ndarray, max_rank: int, tol: float = TOLERANCE) -> np.ndarray | None:
     """R (n × k, rows in z's order) with K ≈ RRᵀ for K_ij = exp(−Σ_m r_m (z_im − z_jm)²),
     by pivoted Cholesky on the columns of K computed as they are chosen; None past ``max_rank``."""
-    n = len(z)
     active = r > 0
     scaled = np.ascontiguousarray(z[:, active] * np.sqrt(r[active]))
-    remaining = np.ones(n)
-    root = np.empty((n, max_rank), order="F")
-    for j in range(max_rank):
-        p = int(np.argmax(remaining))
-        pivot = remaining[p]
-        if pivot <= tol:
-            return root[:, :j]
-        diff = scaled - scaled[p]
-        column = np.exp(-np.einsum("ij,ij->i", diff, diff))
-        if j:
-            column -= root[:, :j] @ root[p, :j]
-        column /= math.sqrt(pivot)
-        root[:, j] = column
-        remaining -= column * column
-        remaining[p] = 0.0
-    return None if remaining.max() > tol else root
+    root = np.empty((len(z), max_rank), order="F")
+    rank = fast.pivoted_cholesky(scaled, root, tol)
+    return None if rank < 0 else root[:, :rank]
 
 
 class LowRankKernel:
