@@ -67,34 +67,27 @@ def machine_yardstick() -> dict:
 
     with threadpool_limits(1):
         blas = _best(cholesky)
+    processor, avx512 = _cpuinfo()
     return {
         "python_loop_s": _best(loop),
         "blas_cholesky_s": blas,
         "numpy_exp_log1p_s": _best(transcendental),
-        "avx512": _has_avx512(),
+        "avx512": avx512,
         "cpus": os.cpu_count(),
-        "processor": _processor(),
+        "processor": processor,
         "python": platform.python_version(),
     }
 
 
-def _has_avx512() -> bool | None:
+def _cpuinfo() -> tuple[str, bool | None]:
+    """The processor's model name and whether it has AVX-512 (from /proc/cpuinfo, on Linux)."""
     try:
         with open("/proc/cpuinfo") as info:
-            return " avx512f" in info.read()
+            text = info.read()
     except OSError:
-        return None
-
-
-def _processor() -> str:
-    try:
-        with open("/proc/cpuinfo") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
+        return platform.processor(), None
+    names = [line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")]
+    return (names[0] if names else platform.processor()), " avx512f" in text
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@ Why compiled: the y* Gibbs sweep visits the n coordinates one after another, eac
 previous one's value, so it cannot be vectorised; a Python loop of scalar scipy calls costs
 ~10 µs per coordinate, more than all the linear algebra of an iteration at n ≈ 900. The
 kernel fill computes distance and exp in one pass over the lower triangle only, written
-straight into the Fortran-ordered buffer that LAPACK factorises in place.
+straight into the Fortran-ordered buffer that LAPACK factorises in place. The pivoted partial
+Cholesky of the low-rank path (``lowrank``) computes each kernel column as its pivot is chosen,
+a loop of small steps that numpy paid six array calls a column for.
 
 Random numbers: numba keeps its own Mersenne Twister per thread; each call that draws is
 given a seed taken from the chain's numpy Generator, so a chain is reproducible from its
