@@ -212,8 +212,9 @@ def test_an_unknown_open_choice_fails_the_build_and_keeps_the_warehouse(syntheti
 
 
 def test_a_planted_null_and_a_repeated_key_fail_with_their_rows(synthetic_warehouse, tmp_path):
-    """The merged tests (not_null_columns, primary_key) fail on what was planted and name it: the
-    columns that are null, the repeated participant and how often it appears."""
+    """The merged tests (column_checks, primary_key) fail on what was planted and name it: the
+    columns that are null, the value out of range, the value not accepted, the repeated
+    participant and how often it appears."""
     import duckdb
 
     from nhanes_bone.core.dbt import DbtError, run_dbt
@@ -234,6 +235,10 @@ def test_a_planted_null_and_a_repeated_key_fail_with_their_rows(synthetic_wareho
         [nulled],
     )
     con.execute(
+        "update marts.metals_op_cohort set age_years = 49, creatinine_method = 'kinetic' where participant_id = ?",
+        [repeated],
+    )
+    con.execute(
         "insert into marts.survey_design select * from marts.survey_design where participant_id = ?",
         [repeated],
     )
@@ -241,10 +246,13 @@ def test_a_planted_null_and_a_repeated_key_fail_with_their_rows(synthetic_wareho
     with pytest.raises(DbtError) as failed:
         run_dbt(tests, copy)
     message = str(failed.value)
-    assert "not_null_columns_metals_op_cohort" in message
+    assert "column_checks_metals_op_cohort" in message
+    assert f"'participant_id': {nulled}" in message
+    assert "'failed_checks': 'education is null; has_osteoporosis is null'" in message
+    assert "'age_years': 49" in message and "'creatinine_method': 'kinetic'" in message
     assert (
-        f"'participant_id': {nulled}" in message
-        and "'null_columns': 'education, has_osteoporosis'" in message
+        "'failed_checks': 'age_years outside [50, 80]; creatinine_method not in [jaffe, enzymatic]'"
+        in message
     )
     assert "primary_key_survey_design_participant_id" in message
     assert f"'participant_id': {repeated}, 'n_rows': 2" in message

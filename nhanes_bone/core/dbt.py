@@ -166,10 +166,35 @@ def _describe(result: dict, nodes: dict, warehouse: Path, rows: int) -> str:
     except duckdb.Error:
         return line  # the message still names the test
     where = f" (from {files})" if files else ""
-    # a test of several columns (not_null_columns) names the failing ones in null_columns; a
-    # primary_key test gives each repeated key's n_rows
-    keep = dict.fromkeys(c for c in ("participant_id", "cycle", column, "null_columns", "n_rows") if c)
+    # a model's column_checks test names what each row fails in failed_checks; a primary_key
+    # test gives each repeated key's n_rows
+    keep = dict.fromkeys(
+        c
+        for c in ("participant_id", "cycle", column, *_failing_columns(sample), "failed_checks", "n_rows")
+        if c
+    )
     shown = sample[[c for c in keep if c in sample.columns] or list(sample.columns)]
-    checked = node.get("test_metadata", {}).get("kwargs", {}).get("columns") or []
-    what = f"column {column}" if column else f"{len(checked)} columns"
+    what = f"column {column}" if column else _checked_columns(node)
     return f"{line} — {what} of {model.get('name')}{where}; first rows: {shown.to_dict('records')}"
+
+
+def _checked_columns(node: dict) -> str:
+    """'n columns' for a model-level test: those a column_checks test names in its arguments."""
+    kwargs = node.get("test_metadata", {}).get("kwargs", {})
+    names = (
+        set(kwargs.get("not_null") or [])
+        | set(kwargs.get("ranges") or {})
+        | set(kwargs.get("accepted_values") or {})
+    )
+    return f"{len(names)} columns" if names else "the model"
+
+
+def _failing_columns(sample) -> list[str]:
+    """The columns named in the sampled rows' failed_checks ("age_years outside [50, 80]; …"),
+    so the message shows their offending values beside the check."""
+    if "failed_checks" not in sample.columns:
+        return []
+    named = (
+        check.split(" ", 1)[0] for checks in sample["failed_checks"].dropna() for check in checks.split("; ")
+    )
+    return [c for c in dict.fromkeys(named) if c in sample.columns]
