@@ -1,5 +1,5 @@
-{#- A model's row-level column checks in one query and one node: dbt's not_null, accepted_range
-    and accepted_values on any number of columns. Every dbt node costs fixed work in every build
+{#- A model's (or seed's) row-level column checks in one query and one node: dbt's not_null and
+    accepted_values and dbt-utils' accepted_range, on any number of columns. Every dbt node costs fixed work in every build
     (~20 ms here), and a model had up to seven of them.
       not_null:        [column, ...]
       ranges:          {column: {min_value: x, max_value: y, inclusive: true}}  (either bound
