@@ -25,7 +25,7 @@ from ingest.discover import SYNTHETIC_LABEL_PREFIX, Found, find_files, synthetic
 from ingest.xpt import XptFile, read_xpt, sha256_of
 from nhanes_bone.core.catalog import load_catalog, load_columns
 from nhanes_bone.core.errors import IngestError
-from nhanes_bone.core.processes import die_with_parent
+from nhanes_bone.core.processes import die_with_parent, keep_freed_memory
 from nhanes_bone.core.warehouse import (
     atomic_rebuild,
     connect_read_only,
@@ -243,7 +243,7 @@ def ingest(
         # ``progress`` is told of a file just before its read is handed to a worker.
         readers = max(1, min(os.cpu_count() or 1, MAX_READERS, len(plan)))
         with ProcessPoolExecutor(
-            max_workers=readers, initializer=die_with_parent, initargs=(os.getpid(),)
+            max_workers=readers, initializer=_start_reader, initargs=(os.getpid(),)
         ) as pool:
 
             def read(j: int) -> Future[XptFile]:
@@ -307,6 +307,13 @@ def ingest(
             build(work)
     report.rebuilt = True
     return report
+
+
+def _start_reader(parent: int) -> None:
+    """A reader process's set-up: it dies with the build and keeps the memory it frees for the
+    next file's columns."""
+    die_with_parent(parent)
+    keep_freed_memory()
 
 
 def _result(read: Future[XptFile], f: Found) -> XptFile:

@@ -104,16 +104,26 @@ def _changed(was: str, now: str) -> str:
 _PLAIN_FORMAT = re.compile(r"(\$|F|BEST)?\d*\.?\d*", re.IGNORECASE)
 
 
+# pyreadstat reads a path with one read() system call per observation (985,303 calls for a
+# 984,039-row, 425 MB file). Given a buffered file object, it reads through Python's buffer
+# instead: the same rows and metadata (checked on every genuine file), 3.8 s instead of 5.7-7.0 s
+# for three such files, and 1.3-1.4 s instead of 1.6-1.75 s for the 40 genuine ones.
+READ_BUFFER = 1 << 20
+
+
 def _read_frame(path: Path) -> tuple[pd.DataFrame, Any]:
-    """The file's rows and metadata. pyreadstat's date conversion halves its speed even where
-    no column has a date format (4.5 vs 2.1 s for a 425 MB file), and NHANES files publish
-    numbers and text only, so the file is read without it — and again with it, as before, should
-    a column carry any other format (a SAS date, time or datetime is then converted as always)."""
-    frame, meta = pyreadstat.read_xport(str(path), disable_datetime_conversion=True)
+    """The file's rows and metadata, read through a buffer (``READ_BUFFER``). pyreadstat's date
+    conversion halves its speed even where no column has a date format (4.5 vs 2.1 s for a 425 MB
+    file), and NHANES files publish numbers and text only, so the file is read without it — and
+    again with it, as before, should a column carry any other format (a SAS date, time or
+    datetime is then converted as always)."""
+    with path.open("rb", buffering=READ_BUFFER) as fh:
+        frame, meta = pyreadstat.read_xport(fh, disable_datetime_conversion=True)
     formats = (meta.original_variable_types or {}).values()
     if all(_PLAIN_FORMAT.fullmatch(f or "") for f in formats):
         return frame, meta
-    return pyreadstat.read_xport(str(path))
+    with path.open("rb", buffering=READ_BUFFER) as fh:
+        return pyreadstat.read_xport(fh)
 
 
 def read_xpt(path: Path, entry: CatalogEntry, sha256: str | None = None) -> XptFile:
