@@ -1,4 +1,5 @@
-"""Child processes that end with their parent: every pool and subprocess of a build or a fit."""
+"""Child processes: ended with their parent (every pool and subprocess of a build or a fit), and
+set up for the work they repeat (an ingest reader keeps the memory it frees)."""
 
 from __future__ import annotations
 
