@@ -4,7 +4,7 @@ warehouse that replaces it only when both succeeded.
 The vars: the project's defaults (dbt_project.yml: the definition that comes closest to
 Peng et al. on real NHANES, found by `nhanes-bone reproduce`), except for a warehouse that
 holds the synthetic twin. The twin's TRUTH.json is computed under the paper's literal
-reading (``ingest.synth.truth.DEFINITION``), and it lacks some of what the real default
+reading (``ingest.synth.definition.DEFINITION``), and it lacks some of what the real default
 needs (measured blood pressure), so a synthetic warehouse is built with that definition.
 Vars given by the user win over both. `marts.build_settings` records what was used.
 """
@@ -30,7 +30,7 @@ def holds_synthetic_data(warehouse: Path) -> bool:
 
 def base_vars(warehouse: Path) -> dict:
     """The vars a build of this warehouse starts from (before the user's own)."""
-    from ingest.synth.truth import DEFINITION
+    from ingest.synth.definition import DEFINITION
 
     return dict(DEFINITION) if warehouse.exists() and holds_synthetic_data(warehouse) else {}
 
@@ -41,7 +41,7 @@ def expected_base_vars(data_dir: Path, work: Path) -> dict:
     carries the twin's marker. A wrong guess costs only the head start: the vars are read again
     from the ingested warehouse."""
     from ingest.discover import SYNTHETIC_MARKER
-    from ingest.synth.truth import DEFINITION
+    from ingest.synth.definition import DEFINITION
 
     marked = any(data_dir.rglob(SYNTHETIC_MARKER)) if data_dir.is_dir() else False
     return dict(DEFINITION) if marked else base_vars(work)
@@ -83,13 +83,14 @@ def build_warehouse(
     alone, not from a copy of the warehouse (which may be damaged); ``wait``: wait for another
     build of the same warehouse to finish instead of stopping.
     """
-    from ingest.load import ingest
-
     with atomic_rebuild(warehouse, fresh=fresh, wait=wait) as work:
-        # dbt is imported and the project parsed in its own process while the files load
+        # dbt is imported and the project parsed in its own process while the files load; it
+        # starts before the ingest's own imports (pandas, pyreadstat: a third of a second)
         expected = {**expected_base_vars(data_dir, work), **(dbt_vars or {})}
         with DbtSession(work, prepare=expected) as dbt:
             if ingest_step is None:
+                from ingest.load import ingest
+
                 ingest(data_dir, warehouse, build_into=work)
             else:
                 ingest_step(work)

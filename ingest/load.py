@@ -137,31 +137,46 @@ def _provenance_row(x: XptFile, loaded_at: datetime, synthetic: dict | None) -> 
     }
 
 
-def _write_table(con: duckdb.DuckDBPyConnection, x: XptFile, provenance: dict) -> None:
+def _write_table(con: duckdb.DuckDBPyConnection, x: XptFile) -> None:
     table = x.entry.raw_table
-    frame = x.frame
-    con.register("incoming", frame)
+    con.register("incoming", x.frame)
     con.execute(f'create or replace table raw."{table}" as select * from incoming')
     con.unregister("incoming")
-    con.execute("delete from raw._files where table_name = ?", [table])
-    con.execute("delete from raw._columns where table_name = ?", [table])
-    prov = pd.DataFrame([provenance])
-    con.register("prov", prov)
-    con.execute("insert into raw._files by name select * from prov")
-    con.unregister("prov")
-    cols = pd.DataFrame(
+
+
+def _column_rows(x: XptFile) -> list[dict]:
+    """The file's rows of raw._columns: each column's position, SAS label and type."""
+    return [
         {
-            "table_name": table,
-            "position": range(1, frame.shape[1] + 1),
-            "column_name": list(frame.columns),
-            "label": [x.labels.get(c) for c in frame.columns],
-            "type": [x.types[c] for c in frame.columns],
+            "table_name": x.entry.raw_table,
+            "position": i,
+            "column_name": c,
+            "label": x.labels.get(c),
+            "type": x.types[c],
             "is_placeholder": False,
         }
-    )
-    con.register("cols", cols)
-    con.execute("insert into raw._columns by name select * from cols")
-    con.unregister("cols")
+        for i, c in enumerate(x.frame.columns, 1)
+    ]
+
+
+def _write_bookkeeping(con: duckdb.DuckDBPyConnection, files: list[dict], columns: list[dict]) -> None:
+    """raw._files and raw._columns for every file loaded, in two inserts. Written per file, their
+    four small statements cost 15 ms a file: 0.6 s of a 2.5 s ingest of the 40 genuine files."""
+    if not files:
+        return
+    tables = [row["table_name"] for row in files]
+    con.execute("delete from raw._files where list_contains(?, table_name)", [tables])
+    con.execute("delete from raw._columns where list_contains(?, table_name)", [tables])
+    _insert_rows(con, "raw._files", files)
+    _insert_rows(con, "raw._columns", columns)
+
+
+def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> None:
+    """Rows (dicts keyed by column) into ``table`` in one statement."""
+    if rows:
+        con.register("incoming_rows", pd.DataFrame(rows))
+        con.execute(f"insert into {table} by name select * from incoming_rows")
+        con.unregister("incoming_rows")
 
 
 def _write_placeholders(con: duckdb.DuckDBPyConnection, present: set[str]) -> list[str]:
@@ -181,11 +196,18 @@ def _write_placeholders(con: duckdb.DuckDBPyConnection, present: set[str]) -> li
         )
         con.execute(f'create or replace table raw."{entry.raw_table}" ({cols})')
         con.execute("delete from raw._columns where table_name = ?", [entry.raw_table])
-        for i, c in enumerate(specs[entry.table], 1):
-            con.execute(
-                "insert into raw._columns values (?, ?, ?, ?, ?, true)",
-                [entry.raw_table, i, c.name, c.label, c.type],
-            )
+        rows = [
+            {
+                "table_name": entry.raw_table,
+                "position": i,
+                "column_name": c.name,
+                "label": c.label,
+                "type": c.type,
+                "is_placeholder": True,
+            }
+            for i, c in enumerate(specs[entry.table], 1)
+        ]
+        _insert_rows(con, "raw._columns", rows)
         made.append(entry.table)
     return made
 
@@ -262,13 +284,17 @@ def ingest(
                 con.execute(FILES_DDL)
                 con.execute(COLUMNS_DDL)
                 loaded_at = datetime.now(UTC)
+                provenance: list[dict] = []
+                columns: list[dict] = []
                 for i, (f, _) in enumerate(plan):
                     x = _result(ahead.popleft(), f)  # a file's IngestError surfaces here, in plan order
                     if i + len(ahead) + 1 < len(plan):
                         ahead.append(read(i + len(ahead) + 1))
                     synthetic = synthetic_marker(f.path)
                     prov = _provenance_row(x, loaded_at, synthetic)
-                    _write_table(con, x, prov)
+                    _write_table(con, x)
+                    provenance.append(prov)
+                    columns += _column_rows(x)
                     report.results.append(
                         FileResult(
                             f.entry.table,
@@ -286,6 +312,7 @@ def ingest(
                     fault_point(f"loaded-{i + 1}")
                 if progress:
                     progress("", len(plan), len(plan))
+                _write_bookkeeping(con, provenance, columns)
                 for table in _write_placeholders(con, set(found)):
                     report.results.append(
                         FileResult(

@@ -212,9 +212,9 @@ def test_an_unknown_open_choice_fails_the_build_and_keeps_the_warehouse(syntheti
 
 
 def test_a_planted_null_and_a_repeated_key_fail_with_their_rows(synthetic_warehouse, tmp_path):
-    """The merged tests (column_checks, primary_key) fail on what was planted and name it: the
-    columns that are null, the value out of range, the value not accepted, the repeated
-    participant and how often it appears."""
+    """The merged test (column_checks, with the model's key) fails on what was planted and names
+    it: the columns that are null, the value out of range, the value not accepted, the repeated
+    participant and how often it appears, the missing key."""
     import duckdb
 
     from nhanes_bone.core.dbt import DbtError, run_dbt
@@ -242,6 +242,11 @@ def test_a_planted_null_and_a_repeated_key_fail_with_their_rows(synthetic_wareho
         "insert into marts.survey_design select * from marts.survey_design where participant_id = ?",
         [repeated],
     )
+    con.execute(
+        "insert into marts.survey_design select * replace (null as participant_id) "
+        "from marts.survey_design where participant_id = ? limit 1",
+        [nulled],
+    )
     con.close()
     with pytest.raises(DbtError) as failed:
         run_dbt(tests, copy)
@@ -254,5 +259,7 @@ def test_a_planted_null_and_a_repeated_key_fail_with_their_rows(synthetic_wareho
         "'failed_checks': 'age_years outside [50, 80]; creatinine_method not in [jaffe, enzymatic]'"
         in message
     )
-    assert "primary_key_survey_design_participant_id" in message
-    assert f"'participant_id': {repeated}, 'n_rows': 2" in message
+    assert "column_checks_survey_design" in message  # the key is checked in the same node
+    assert f"'participant_id': {repeated}" in message
+    assert "'failed_checks': 'participant_id repeated (2 rows)'" in message
+    assert "'participant_id': None, " in message and "'failed_checks': 'participant_id is null'" in message

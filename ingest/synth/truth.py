@@ -17,27 +17,12 @@ import numpy as np
 import pandas as pd
 
 from ingest.synth import truth_model as tm
+from ingest.synth.definition import DEFINITION
 from nhanes_bone.core import vocabulary
 from nhanes_bone.core.errors import InputError
 
 METAL_COLUMNS = {name: m.nhanes_variable for name, m in vocabulary.METALS.items()}
 SITE_COLUMNS = {"total_femur": "DXXOFBMD", "femoral_neck": "DXXNKBMD", "lumbar_spine": "DXXOSBMD"}
-# the dbt vars under which the twin's truth is computed (and its warehouse built)
-DEFINITION = {
-    "postmenopausal_rule": "age_50_plus",
-    "require_income_poverty_ratio": False,
-    "required_bmd_sites": ["total_femur", "femoral_neck", "lumbar_spine"],
-    "spine_bmd_source": "total",
-    "spine_reference": "spine_1047_0110",
-    "tscore_rounding": "exact",
-    "hypertension_definition": "told",
-    "fracture_definition": "hip_wrist_spine",
-    "marital_mapping": "harmonised",
-    "borderline_diabetes_as": "no",
-    "dont_know_as": "missing",
-    "age_group_breaks": [60, 70],
-    "bmi_group_breaks": [25, 30],
-}
 # the values of each var this implementation knows; others raise
 SUPPORTED = {
     "postmenopausal_rule": {

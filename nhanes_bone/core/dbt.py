@@ -181,8 +181,10 @@ def _describe(result: dict, nodes: dict, warehouse: Path, rows: int) -> str:
 def _checked_columns(node: dict) -> str:
     """'n columns' for a model-level test: those a column_checks test names in its arguments."""
     kwargs = node.get("test_metadata", {}).get("kwargs", {})
+    keys = kwargs.get("primary_key") or []
     names = (
-        set(kwargs.get("not_null") or [])
+        set([keys] if isinstance(keys, str) else keys)
+        | set(kwargs.get("not_null") or [])
         | set(kwargs.get("ranges") or {})
         | set(kwargs.get("accepted_values") or {})
     )
