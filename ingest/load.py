@@ -23,7 +23,7 @@ import pandas as pd
 
 from ingest.discover import SYNTHETIC_LABEL_PREFIX, Found, find_files, synthetic_marker
 from ingest.xpt import XptFile, read_xpt, sha256_of
-from nhanes_bone.core.catalog import load_catalog, load_columns
+from nhanes_bone.core.catalog import CatalogEntry, load_catalog, load_columns
 from nhanes_bone.core.errors import IngestError
 from nhanes_bone.core.processes import die_with_parent, keep_freed_memory
 from nhanes_bone.core.warehouse import (
@@ -144,18 +144,18 @@ def _write_table(con: duckdb.DuckDBPyConnection, x: XptFile) -> None:
     con.unregister("incoming")
 
 
-def _column_rows(x: XptFile) -> list[dict]:
-    """The file's rows of raw._columns: each column's position, SAS label and type."""
+def _column_rows(table: str, columns: list[tuple[str, str | None, str]], placeholder: bool) -> list[dict]:
+    """A table's rows of raw._columns from its (name, SAS label, type) in order."""
     return [
         {
-            "table_name": x.entry.raw_table,
+            "table_name": table,
             "position": i,
-            "column_name": c,
-            "label": x.labels.get(c),
-            "type": x.types[c],
-            "is_placeholder": False,
+            "column_name": name,
+            "label": label,
+            "type": kind,
+            "is_placeholder": placeholder,
         }
-        for i, c in enumerate(x.frame.columns, 1)
+        for i, (name, label, kind) in enumerate(columns, 1)
     ]
 
 
@@ -181,7 +181,8 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -
 
 def _write_placeholders(con: duckdb.DuckDBPyConnection, present: set[str]) -> list[str]:
     """Empty tables, with the official columns, for study tables not loaded from a file."""
-    made = []
+    made: list[CatalogEntry] = []
+    rows: list[dict] = []
     specs = load_columns()
     for entry in load_catalog().values():
         if not entry.is_study_table or entry.table in present or entry.table not in specs:
@@ -195,21 +196,13 @@ def _write_placeholders(con: duckdb.DuckDBPyConnection, present: set[str]) -> li
             f'"{c.name}" {"varchar" if c.type == "character" else "double"}' for c in specs[entry.table]
         )
         con.execute(f'create or replace table raw."{entry.raw_table}" ({cols})')
-        con.execute("delete from raw._columns where table_name = ?", [entry.raw_table])
-        rows = [
-            {
-                "table_name": entry.raw_table,
-                "position": i,
-                "column_name": c.name,
-                "label": c.label,
-                "type": c.type,
-                "is_placeholder": True,
-            }
-            for i, c in enumerate(specs[entry.table], 1)
-        ]
+        rows += _column_rows(entry.raw_table, [(c.name, c.label, c.type) for c in specs[entry.table]], True)
+        made.append(entry)
+    if made:
+        tables = [entry.raw_table for entry in made]
+        con.execute("delete from raw._columns where list_contains(?, table_name)", [tables])
         _insert_rows(con, "raw._columns", rows)
-        made.append(entry.table)
-    return made
+    return [entry.table for entry in made]
 
 
 Progress = Callable[[str, int, int], None]
@@ -294,7 +287,9 @@ def ingest(
                     prov = _provenance_row(x, loaded_at, synthetic)
                     _write_table(con, x)
                     provenance.append(prov)
-                    columns += _column_rows(x)
+                    columns += _column_rows(
+                        f.entry.raw_table, [(c, x.labels.get(c), x.types[c]) for c in x.frame.columns], False
+                    )
                     report.results.append(
                         FileResult(
                             f.entry.table,

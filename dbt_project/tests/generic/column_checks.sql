@@ -13,14 +13,15 @@
     A repeated key fails every row that carries it. -#}
 {% test column_checks(model, primary_key=[], not_null=[], ranges={}, accepted_values={}) %}
 {%- set keys = [primary_key] if primary_key is string else primary_key -%}
+{#- each check: [the SQL condition a row fails, the SQL text that names it in failed_checks] -#}
 {%- set checks = [] -%}
 {%- for column in keys -%}
-  {%- do checks.append([column ~ ' is null', "'" ~ column ~ " is null'"]) -%}
+  {%- do checks.append([column ~ ' is null', dbt.string_literal(column ~ ' is null')]) -%}
   {%- do checks.append(['_repeated_' ~ loop.index ~ '._rows is not null',
       "'" ~ column ~ " repeated (' || _repeated_" ~ loop.index ~ "._rows || ' rows)'"]) -%}
 {%- endfor -%}
 {%- for column in not_null -%}
-  {%- do checks.append([column ~ ' is null', "'" ~ column ~ " is null'"]) -%}
+  {%- do checks.append([column ~ ' is null', dbt.string_literal(column ~ ' is null')]) -%}
 {%- endfor -%}
 {%- for column, bounds in ranges.items() -%}
   {%- set inclusive = bounds.get('inclusive', true) -%}
@@ -31,15 +32,15 @@
   {%- set label = column ~ ' outside ' ~ ('[' if inclusive and low is not none else '(')
       ~ (low if low is not none else '-inf') ~ ', ' ~ (high if high is not none else 'inf')
       ~ (']' if inclusive and high is not none else ')') -%}
-  {%- do checks.append(['(' ~ outside | join(' or ') ~ ')', "'" ~ label | replace("'", "''") ~ "'"]) -%}
+  {%- do checks.append(['(' ~ outside | join(' or ') ~ ')', dbt.string_literal(dbt.escape_single_quotes(label))]) -%}
 {%- endfor -%}
 {%- for column, values in accepted_values.items() -%}
   {%- set literals = [] -%}
   {%- for value in values -%}
-    {%- do literals.append("'" ~ value | replace("'", "''") ~ "'" if value is string else value | string) -%}
+    {%- do literals.append(dbt.string_literal(dbt.escape_single_quotes(value)) if value is string else value | string) -%}
   {%- endfor -%}
   {%- set label = column ~ ' not in [' ~ values | join(', ') ~ ']' -%}
-  {%- do checks.append([column ~ ' not in (' ~ literals | join(', ') ~ ')', "'" ~ label | replace("'", "''") ~ "'"]) -%}
+  {%- do checks.append([column ~ ' not in (' ~ literals | join(', ') ~ ')', dbt.string_literal(dbt.escape_single_quotes(label))]) -%}
 {%- endfor -%}
 {%- if not checks -%}
   {{ exceptions.raise_compiler_error("column_checks on " ~ model ~ ": give primary_key, not_null, ranges or accepted_values") }}
