@@ -13,7 +13,7 @@ from numpy.testing import assert_allclose
 
 from analysis.methods.optim_bfgs import vmmin
 from analysis.methods.tails import normal_quantile, two_sided_p
-from analysis.methods.wqs import WqsError, _Objective, average_weights, fit_wqs, quantile_scores, replay_rows
+from analysis.methods.wqs import WqsError, _Objectives, average_weights, fit_wqs, quantile_scores, replay_rows
 
 REF = Path(__file__).parent / "reference"
 
@@ -374,15 +374,79 @@ def test_the_objective_is_rs_deviance_at_every_probe(family, outcome, scale, con
         "continuous": rng.normal(size=n),
     }[outcome]
     pars = scale * rng.normal(size=(7, 2 + covariates + k))
-    objective = _Objective(family, y, cov, q, w, constrained_sign)
+    objectives = _Objectives(family, [(y, cov, q, w)], constrained_sign)
     expected = []
     for par in pars:
         b1 = par[1] if constrained_sign == 0 else constrained_sign * abs(par[1])
         weights = par[2 + covariates :] ** 2 / np.sum(par[2 + covariates :] ** 2)
         eta = cov @ np.r_[par[0], par[2 : 2 + covariates]] + b1 * (q @ weights)
         expected.append(_r_deviance(family, y, eta, w))
-    assert_allclose(objective.batch(pars), expected, rtol=1e-12)
-    assert_allclose([objective(par) for par in pars], expected, rtol=1e-12)
+    assert_allclose(objectives.values(np.zeros(len(pars), dtype=int), pars), expected, rtol=1e-12)
+    # beside a shorter sample padded with zero-weight rows, and one at a time
+    padded = _Objectives(family, [(y[:20], cov[:20], q[:20], w[:20]), (y, cov, q, w)], constrained_sign)
+    assert_allclose(padded.values(np.ones(len(pars), dtype=int), pars), expected, rtol=1e-12)
+    assert_allclose(
+        [objectives.values(np.zeros(1, dtype=int), par[None])[0] for par in pars], expected, rtol=1e-12
+    )
+
+
+def _long_central_differences(family, y, cov, q, w, constrained_sign, par, h=1e-3):
+    """R's numeric gradient, (f(θ + h eᵢ) − f(θ − h eᵢ)) / 2h, with every probe's deviance
+    summed in extended precision (numpy's longdouble: 64-bit mantissa on x86-64)."""
+    L = np.longdouble
+    cov, q, w, y = (a.astype(L) for a in (cov, q, w, y))
+
+    def deviance(theta):
+        k = cov.shape[1] + 1
+        p2 = theta[k:] ** 2
+        b1 = theta[1] if constrained_sign == 0 else constrained_sign * abs(theta[1])
+        eta = cov @ np.r_[theta[:1], theta[2:k]] + (q @ p2) * (b1 / p2.sum())
+        if family == "gaussian":
+            return np.sum(w * (y - eta) ** 2)
+        return 2 * np.sum(w * (np.log1p(np.exp(eta)) - y * eta))  # −2 log-likelihood, |η| < 30
+
+    theta = par.astype(L)
+    grad = []
+    for i in range(len(par)):
+        step = np.zeros(len(par), dtype=L)
+        step[i] = L(h)
+        grad.append((deviance(theta + step) - deviance(theta - step)) / (2 * L(h)))
+    return np.array(grad, dtype=float)
+
+
+@pytest.mark.skipif(np.finfo(np.longdouble).eps > 1e-18, reason="needs an extended-precision longdouble")
+@pytest.mark.parametrize(
+    "family, constrained_sign, covariate_max",
+    [
+        ("binomial", 0.0, 3.0),
+        ("binomial", -1.0, 3.0),  # b1_constr
+        ("binomial", 1.0, 3.0),
+        ("binomial", 0.0, 45.0),  # its probes move η by up to 0.045: the series at its reach
+        ("binomial", 0.0, 200.0),  # a covariate in raw units: beyond the series, probed
+        ("gaussian", 0.0, 3.0),
+        ("gaussian", 1.0, 200.0),
+    ],
+)
+def test_the_gradient_is_rs_central_differences(family, constrained_sign, covariate_max):
+    """Without its probes, the gradient is R's central differences (optim's ndeps = 1e-3) to
+    within the probes' own rounding (about ε·|f|/h, 1e-10 here); the reference sums every
+    probe's deviance in extended precision. Includes a point with β₁ within h of 0, where
+    b1_constr's |β₁| has its kink."""
+    rng = np.random.default_rng(11)
+    n, k, covariates = 300, 5, 4
+    cov = np.column_stack([np.ones(n), rng.normal(size=(n, covariates))])
+    cov[:, -1] *= covariate_max / np.abs(cov[:, -1]).max()
+    q = rng.integers(0, 4, size=(n, k)).astype(float)
+    w = rng.uniform(0.5, 2.0, n)
+    y = (rng.random(n) < 0.35).astype(float) if family == "binomial" else rng.normal(size=n)
+    pars = 0.5 * rng.normal(size=(6, 2 + covariates + k))
+    pars[:, 1 + covariates] /= covariate_max  # the scaled covariate's β: η stays moderate
+    pars[0, 1] = 4e-4  # |β₁| < h
+    objectives = _Objectives(family, [(y, cov, q, w)], constrained_sign)
+    got = objectives.central_differences(np.zeros(len(pars), dtype=int), pars)
+    for theta, grad in zip(pars, got, strict=True):
+        expected = _long_central_differences(family, y, cov, q, w, constrained_sign, theta)
+        assert_allclose(grad, expected, rtol=0, atol=1e-9 * max(1.0, np.abs(expected).max() / 100))
 
 
 def test_p_values_and_quantiles_without_scipy_are_scipys():

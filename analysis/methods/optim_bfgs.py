@@ -9,9 +9,10 @@ needs the same algorithm, so it is re-implemented here from its published descri
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -64,24 +65,21 @@ def numeric_gradient(
     return g
 
 
-def vmmin(
-    fn: Callable[[np.ndarray], float],
-    x0: np.ndarray,
-    maxit: int = 100,
-    reltol: float = 1.490116e-08,
-    abstol: float = -np.inf,
-    ndeps: float = 1e-3,
-    batch: Callable[[np.ndarray], np.ndarray] | None = None,
-) -> OptimResult:
-    """Minimise ``fn`` from ``x0`` as R's ``optim(x0, fn, method = "BFGS", control = ...)``."""
+def vmmin_steps(
+    x0: np.ndarray, maxit: int = 100, reltol: float = 1.490116e-08, abstol: float = -np.inf
+) -> Generator[tuple[str, np.ndarray], Any, OptimResult]:
+    """R's vmmin as a coroutine: it yields ``("value", x)`` or ``("gradient", x)`` and is sent
+    f(x) or R's gradient at x; it returns the OptimResult. Written once this way so that one
+    fit (``vmmin``) and many fits in lockstep (``vmmin_many``, one batched evaluation per
+    round) run the same algorithm."""
     b = np.array(x0, dtype=float)
     n = len(b)
-    f = fn(b)
+    f = yield ("value", b)
     if not np.isfinite(f):
         raise ValueError("initial value in 'vmmin' is not finite")
     fmin = f
     funcount = gradcount = 1
-    g = numeric_gradient(fn, b, ndeps, batch)
+    g = yield ("gradient", b)
     iteration = 1
     ilast = gradcount
     B = np.eye(n)
@@ -100,7 +98,7 @@ def vmmin(
                 b = X + steplength * t
                 count = int(np.count_nonzero(RELTEST + b == RELTEST + X))
                 if count < n:
-                    f = fn(b)
+                    f = yield ("value", b)
                     funcount += 1
                     accpoint = bool(np.isfinite(f) and f <= fmin + gradproj * steplength * ACCTOL)
                     if not accpoint:
@@ -113,7 +111,7 @@ def vmmin(
                 fmin = f
             if count < n:  # making progress
                 fmin = f
-                g = numeric_gradient(fn, b, ndeps, batch)
+                g = yield ("gradient", b)
                 gradcount += 1
                 iteration += 1
                 t = steplength * t
@@ -143,3 +141,56 @@ def vmmin(
         if count == n and ilast == gradcount:
             break
     return OptimResult(b, float(fmin), 0 if iteration < maxit else 1, funcount, gradcount)
+
+
+def vmmin(
+    fn: Callable[[np.ndarray], float],
+    x0: np.ndarray,
+    maxit: int = 100,
+    reltol: float = 1.490116e-08,
+    abstol: float = -np.inf,
+    ndeps: float = 1e-3,
+    batch: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> OptimResult:
+    """Minimise ``fn`` from ``x0`` as R's ``optim(x0, fn, method = "BFGS", control = ...)``."""
+    steps = vmmin_steps(x0, maxit, reltol, abstol)
+    request = next(steps)
+    while True:
+        kind, x = request
+        answer = fn(x) if kind == "value" else numeric_gradient(fn, x, ndeps, batch)
+        try:
+            request = steps.send(answer)
+        except StopIteration as done:
+            return done.value
+
+
+def vmmin_many(
+    values: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    gradients: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    starts: np.ndarray,
+    maxit: int = 100,
+    reltol: float = 1.490116e-08,
+    abstol: float = -np.inf,
+) -> list[OptimResult]:
+    """``vmmin`` on many problems at once, problem i from ``starts[i]``: each round, every
+    unfinished fit asks for one value or one gradient, and ``values(problems, points)`` and
+    ``gradients(problems, points)`` answer all of them in one call each (the problems' indices
+    and one point per row; R's central differences for the gradients). Each fit takes exactly
+    the steps it would alone; the batching only spreads numpy's per-call cost over the fits."""
+    fits = [vmmin_steps(start, maxit, reltol, abstol) for start in starts]
+    requests: dict[int, tuple[str, np.ndarray]] = {i: next(fit) for i, fit in enumerate(fits)}
+    results: list[OptimResult | None] = [None] * len(fits)
+    while requests:
+        answers: dict[int, Any] = {}
+        for kind, evaluate in (("value", values), ("gradient", gradients)):
+            asking = [i for i, (k, _) in requests.items() if k == kind]
+            if asking:
+                batch = evaluate(np.array(asking), np.array([requests[i][1] for i in asking]))
+                answers.update(zip(asking, batch, strict=True))
+        for i, answer in answers.items():
+            try:
+                requests[i] = fits[i].send(float(answer) if requests[i][0] == "value" else answer)
+            except StopIteration as done:
+                results[i] = done.value
+                del requests[i]
+    return [r for r in results if r is not None]

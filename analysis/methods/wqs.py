@@ -30,9 +30,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.methods import taylor_differences as taylor
 from analysis.methods.frames import complete_rows, model_matrix, quantile_scores, r_quantile  # noqa: F401 (re-exported)
 from analysis.methods.irls import fit_glm, numerical_notes
-from analysis.methods.optim_bfgs import vmmin
+from analysis.methods.optim_bfgs import vmmin_many
 from analysis.methods.parallel import map_in_slices, parallel_map, workers_for
 from analysis.methods.tails import normal_quantile, two_sided_p
 from nhanes_bone.core.errors import InputError
@@ -93,72 +94,167 @@ def _logit_inverse(eta: np.ndarray) -> np.ndarray:
 
 
 def _deviance(family: str, y: np.ndarray, eta: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Σ w·dev.resids over rows (axis 0), as R's ``binomial()``/``gaussian()`` compute them;
-    ``eta`` may hold one column per parameter vector."""
-    if eta.ndim == 2:
-        y = y[:, None]
+    """Σ w·dev.resids over the last axis (rows), as R's ``binomial()``/``gaussian()`` compute
+    them; ``y``, ``eta`` and ``w`` are one row per fit (or one vector for one fit)."""
     if family == "gaussian":
-        return w @ (y - eta) ** 2
+        return np.sum(w * (y - eta) ** 2, axis=-1)
     mu = _logit_inverse(eta)
     with np.errstate(divide="ignore", invalid="ignore"):
         term = np.where(y > 0, y * np.log(y / mu), 0.0) + np.where(
             y < 1, (1 - y) * np.log((1 - y) / (1 - mu)), 0.0
         )
-    return 2.0 * (w @ term)
+    return 2.0 * np.sum(w * term, axis=-1)
 
 
-class _Objective:
-    """Step 3's deviance as a function of θ = [intercept, β₁, covariates…, p₁…p_k] on one
-    bootstrap sample: η = Xβ + β₁ Σ w_j q_j with w = p²/Σp² (``constrained_sign`` ≠ 0 uses
-    sign·|β₁|, b1_constr).
+Sample = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # y, X (intercept first), q, prior weights
 
-    It is called about 125 times per bootstrap fit — once per line-search step and once per
-    gradient, with the numeric gradient's 2·len(θ) probes as the columns of one η — so numpy's
-    per-call overhead is most of what it costs, and what is fixed per sample is prepared here.
+
+class _Objectives:
+    """Step 3's deviance on many bootstrap samples at once, as a function of
+    θ = [intercept, β₁, covariates…, p₁…p_k]: η = Xβ + β₁ Σ w_j q_j with w = p²/Σp²
+    (``constrained_sign`` ≠ 0 uses sign·|β₁|, b1_constr).
+
+    A bootstrap fit asks for about 85 values (line-search steps) and 30 gradients, each a few
+    hundred rows' worth of arithmetic, so numpy's per-call cost was most of what a fit cost.
+    The fits therefore run in lockstep (``vmmin_many``) and every request of a round is
+    answered in one call over the samples (axis 0 here; shorter samples are padded with rows
+    of weight 0, which add nothing to any deviance).
 
     A binary outcome (the usual case) is scored as 2 Σ w·log(1 + exp(s·η)) with s = −1 where
     y = 1 and +1 where y = 0 — R's −2 log μ and −2 log(1 − μ) — and s is folded into the rows
-    of X and q once, so a probe costs one exp and one log1p per row. R's clamps at |η| > 30
-    (μ pinned to ε or 1 − ε) change the number there, so a batch that reaches them is scored
-    with R's own formula. A batch of 30 probes at n ≈ 360 takes about 40 µs; the scalar numba
-    loop this replaced took 190 µs, and numba's import and cache load cost 0.6 s of every command.
+    of X and q once, so a value costs one exp and one log1p per row. R's clamps at |η| > 30
+    (μ pinned to ε or 1 − ε) change the number there, so a fit that reaches them is scored
+    with R's own formula. R's numeric gradient is computed without its probes, from Taylor
+    series (``central_differences``).
     """
 
     def __init__(
         self,
         family: str,
-        y: np.ndarray,
-        cov: np.ndarray,
-        q: np.ndarray,
-        w: np.ndarray,
+        samples: list[Sample],
         constrained_sign: float,
     ) -> None:
-        self.family, self.y, self.w = family, y, w
-        self.kx = cov.shape[1] + 1
+        """``samples``: (y, X with the intercept first, q, prior weights) per bootstrap sample."""
+        n = max(len(y) for y, _, _, _ in samples)
+        fits, kc, k = len(samples), samples[0][1].shape[1], samples[0][2].shape[1]
+        self.y, self.w = np.zeros((fits, n)), np.zeros((fits, n))
+        design = np.zeros((fits, n, kc + k))
+        for i, (y, cov, q, w) in enumerate(samples):
+            rows = len(y)
+            self.y[i, :rows], self.w[i, :rows] = y, w
+            design[i, :rows, :kc], design[i, :rows, kc:] = cov, q
+        self.family, self.kc, self.kx = family, kc, kc + 1
         self.beta_columns = np.r_[0, 2 : self.kx]
+        self.separable_columns = np.r_[1, self.kx : self.kx + k]
         self.constrained_sign = constrained_sign
-        self.binary = family == "binomial" and bool(np.all((y == 0) | (y == 1)))
-        self.flip = np.where(y == 1, -1.0, 1.0) if self.binary else np.ones(len(y))
+        self.binary = family == "binomial" and bool(np.all((self.y == 0) | (self.y == 1)))
+        self.flip = np.where(self.y == 1, -1.0, 1.0) if self.binary else np.ones_like(self.y)
         # s·η = (s·X)β + β₁ (s·q)w exactly: negation commutes with every rounding
-        self.cov, self.q = (cov * self.flip[:, None], q * self.flip[:, None]) if self.binary else (cov, q)
+        self.design = design * self.flip[:, :, None]
+        self.q = self.design[:, :, kc:]
+        if self.binary:  # the β columns' powers, and how far a probe of β moves s·η
+            self.cov_powers = taylor.odd_powers(self.design[:, :, :kc])
+            self.cov_reach = np.abs(self.design[:, :, :kc]).max(axis=(0, 1))
+        # |index| and |q_j − index| are at most these: the index is a weighted mean of the scores
+        scores = design[:, :, kc:]
+        self.index_reach = float(np.abs(scores).max(initial=0.0))
+        self.score_span = float(np.ptp(scores)) if scores.size else 0.0
 
-    def _eta(self, pars: np.ndarray) -> np.ndarray:
-        """s·η, one column per row of ``pars`` (a vector for a vector)."""
-        p2 = pars[..., self.kx :] ** 2
-        b1 = pars[..., 1] if self.constrained_sign == 0.0 else self.constrained_sign * np.abs(pars[..., 1])
-        return self.cov @ pars[..., self.beta_columns].T + (self.q @ p2.T) * (b1 / p2.sum(axis=-1))
+    def _predictor(self, fits: np.ndarray, pars: np.ndarray) -> tuple[np.ndarray, ...]:
+        """s·η (fits × rows), with the index (s·q)w, the effective β₁ and Σp² it was made of."""
+        kc = self.kc
+        p2 = pars[:, self.kx :] ** 2
+        total = p2.sum(axis=1)
+        b1 = pars[:, 1] if self.constrained_sign == 0.0 else self.constrained_sign * np.abs(pars[:, 1])
+        design = self.design[fits]
+        index = np.matmul(design[:, :, kc:], (p2 / total[:, None])[:, :, None])[:, :, 0]
+        eta = np.matmul(design[:, :, :kc], pars[:, self.beta_columns, None])[:, :, 0] + b1[:, None] * index
+        return eta, index, b1, total
 
-    def batch(self, pars: np.ndarray) -> np.ndarray:
-        """The deviance of each row of ``pars`` (of ``pars`` itself when it is one vector)."""
-        eta = self._eta(pars)
-        if self.binary and (eta.size == 0 or max(eta.max(), -eta.min()) <= 30.0):
-            return 2.0 * (self.w @ np.log1p(np.exp(eta, out=eta), out=eta))
-        flip = self.flip if eta.ndim == 1 else self.flip[:, None]
-        return _deviance(self.family, self.y, eta * flip, self.w)
+    def values(self, fits: np.ndarray, pars: np.ndarray) -> np.ndarray:
+        """The deviance of fit ``fits[i]``'s sample at θ = ``pars[i]``, for each i."""
+        eta = self._predictor(fits, pars)[0]
+        return self._deviances(fits, eta)
 
-    def __call__(self, par: np.ndarray) -> float:
-        """The deviance at one θ (the line search's calls)."""
-        return float(self.batch(par))
+    def _deviances(self, fits: np.ndarray, eta: np.ndarray) -> np.ndarray:
+        w = self.w[fits]
+        if not self.binary:
+            return _deviance(self.family, self.y[fits], eta, w)
+        out = 2.0 * np.einsum("ir,ir->i", w, np.log1p(np.exp(np.minimum(eta, 30.0))))
+        clamped = np.flatnonzero(np.maximum(eta.max(axis=1), -eta.min(axis=1)) > 30.0)
+        if clamped.size:  # R's clamps bite: its own formula
+            at = fits[clamped]
+            out[clamped] = _deviance("binomial", self.y[at], eta[clamped] * self.flip[at], w[clamped])
+        return out
+
+    def central_differences(self, fits: np.ndarray, pars: np.ndarray, h: float = 1e-3) -> np.ndarray:
+        """R's numeric gradient, (f(θ + h eᵢ) − f(θ − h eᵢ)) / 2h for each i, at each fit's θ,
+        as its 2·len(θ) probes would give it, without evaluating them (``taylor_differences``).
+
+        A β probe moves s·η by ±h times its column; a β₁ or p_j probe by a column K times a
+        scalar t± — for p_j, w = p²/Σp² gives δ± = β₁ a± (q_j − index)/(Σp² + a±) with
+        a± = (p_j ± h)² − p_j². For a Gaussian outcome two terms are exact; for a binary one
+        the probes that move s·η by more than ``taylor.REACH`` somewhere, and every probe of a
+        fit that R's clamps could reach, are evaluated as they are — as are all probes of a
+        binomial outcome that is not 0/1.
+        """
+        if not (self.binary or self.family == "gaussian"):
+            return self._probed(fits, pars, np.ones((len(fits), pars.shape[1]), dtype=bool), h)
+        kx = self.kx
+        eta, index, b1, total = self._predictor(fits, pars)
+        p = pars[:, kx:]
+        a_plus, a_minus = (2.0 * h) * p + h * h, (-2.0 * h) * p + h * h
+        t_plus, t_minus = np.empty((len(fits), p.shape[1] + 1)), np.empty((len(fits), p.shape[1] + 1))
+        if self.constrained_sign == 0.0:
+            t_plus[:, 0], t_minus[:, 0] = h, -h
+        else:
+            t_plus[:, 0] = self.constrained_sign * np.abs(pars[:, 1] + h) - b1
+            t_minus[:, 0] = self.constrained_sign * np.abs(pars[:, 1] - h) - b1
+        np.divide(a_plus, total[:, None] + a_plus, out=t_plus[:, 1:])
+        np.divide(a_minus, total[:, None] + a_minus, out=t_minus[:, 1:])
+        k = np.empty((*eta.shape, p.shape[1] + 1))
+        k[:, :, 0] = index
+        np.subtract(self.q[fits], index[:, :, None], out=k[:, :, 1:])
+        k[:, :, 1:] *= b1[:, None, None]
+        if self.family == "gaussian":  # (y − η − δ)²: L' = −2(y − η), L''/2 = 1, nothing further
+            derivatives = np.stack([-2.0 * self.w[fits] * (self.y[fits] - eta), self.w[fits]])
+            cov_powers = self.design[fits, :, : self.kc]  # one odd term: the columns themselves
+            exact = np.zeros((len(fits), pars.shape[1]), dtype=bool)
+        else:
+            bound = np.empty_like(t_plus)
+            bound[:, 0], bound[:, 1:] = self.index_reach, (np.abs(b1) * self.score_span)[:, None]
+            k_reach = bound * np.maximum(np.abs(t_plus), np.abs(t_minus))
+            cov_reach = self.cov_reach * h
+            exact = np.zeros((len(fits), pars.shape[1]), dtype=bool)
+            exact[:, self.beta_columns] = cov_reach > taylor.REACH
+            exact[:, self.separable_columns] = k_reach > taylor.REACH
+            clamps = (
+                np.maximum(eta.max(axis=1), -eta.min(axis=1)) + max(k_reach.max(), cov_reach.max()) > 30.0
+            )
+            exact[clamps] = True
+            e = np.exp(np.minimum(eta, 30.0))
+            derivatives = taylor.scaled_derivatives(e / (1.0 + e), 2.0 * self.w[fits])
+            cov_powers = self.cov_powers[fits]
+        grad = np.empty_like(pars)
+        grad[:, self.beta_columns] = taylor.linear_differences(derivatives, cov_powers, h)
+        grad[:, self.separable_columns] = taylor.separable_differences(derivatives, k, t_plus, t_minus) / (
+            2 * h
+        )
+        if exact.any():
+            grad[exact] = self._probed(fits, pars, exact, h)[exact]
+        return grad
+
+    def _probed(self, fits: np.ndarray, pars: np.ndarray, which: np.ndarray, h: float) -> np.ndarray:
+        """R's central differences by evaluating the probes, for the (fit, coordinate) pairs
+        marked in ``which``, all in one call (other entries are left 0)."""
+        fit_of, coordinate = np.nonzero(which)
+        probes = np.repeat(pars[fit_of], 2, axis=0)
+        probes[0::2][np.arange(len(fit_of)), coordinate] += h
+        probes[1::2][np.arange(len(fit_of)), coordinate] -= h
+        values = self.values(np.repeat(fits[fit_of], 2), probes)
+        grad = np.zeros_like(pars)
+        grad[fit_of, coordinate] = (values[0::2] - values[1::2]) / (2 * h)
+        return grad
 
 
 @dataclass
@@ -183,46 +279,65 @@ def _design(cov: np.ndarray, index: np.ndarray) -> np.ndarray:
     return np.column_stack([cov[:, :1], index, cov[:, 1:]])
 
 
-def _one_bootstrap(problem: Problem, rows: np.ndarray) -> dict:
-    y, cov, q, wt = (
-        np.ascontiguousarray(a[rows], dtype=np.float64)
-        for a in (problem.y, problem.covariates, problem.scores, problem.weights)
-    )
-    kx = cov.shape[1] + 1
+def _samples(problem: Problem, samples: list[np.ndarray]) -> list[Sample]:
+    """(y, X, q, prior weights) of each bootstrap sample, rows in draw order."""
+
+    def rows_of(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(a[rows], dtype=np.float64)
+
+    return [
+        (
+            rows_of(problem.y, rows),
+            rows_of(problem.covariates, rows),
+            rows_of(problem.scores, rows),
+            rows_of(problem.weights, rows),
+        )
+        for rows in samples
+    ]
+
+
+def _squared_weights(problem: Problem, data: list[Sample]) -> list[tuple[np.ndarray, int]]:
+    """Step 3 for gWQS 3.x's w = p²/Σp², every sample's BFGS in lockstep: (weights, convergence)."""
     sign = 1.0 if problem.positive else -1.0
+    objectives = _Objectives(problem.family, data, sign if problem.b_constrained else 0.0)
+    starts = np.tile(problem.initial, (len(data), 1))
+    fits = vmmin_many(
+        objectives.values, objectives.central_differences, starts, maxit=problem.maxit, reltol=problem.reltol
+    )
+    kx = objectives.kx
+    return [(fit.par[kx:] ** 2 / np.sum(fit.par[kx:] ** 2), fit.convergence) for fit in fits]
 
-    objective = _Objective(problem.family, y, cov, q, wt, sign if problem.b_constrained else 0.0)
-    if problem.parameterisation == "squared":
-        result = vmmin(
-            objective, problem.initial, maxit=problem.maxit, reltol=problem.reltol, batch=objective.batch
-        )
-        p = result.par[kx:]
-        weights = p**2 / np.sum(p**2)
-        convergence = result.convergence
-    else:  # weights in [0, 1] summing to 1, optimised directly (gWQS 1.x/2.x)
-        k = q.shape[1]
 
-        def direct(par: np.ndarray) -> float:
-            beta, w = par[:kx], par[kx:]
-            return float(_deviance(problem.family, y, _design(cov, q @ w) @ beta, wt))
+def _constrained_weights(problem: Problem, sample: Sample) -> tuple[np.ndarray, int]:
+    """Step 3 for gWQS 1.x/2.x: weights in [0, 1] summing to 1, optimised directly (SLSQP)."""
+    y, cov, q, wt = sample
+    kx, k = cov.shape[1] + 1, q.shape[1]
 
-        start = np.r_[problem.initial[:kx], np.full(k, 1.0 / k)]
-        bounds: list[tuple[float | None, float | None]] = [(None, None)] * kx + [(0.0, 1.0)] * k
-        if problem.b_constrained:
-            bounds[1] = (0.0, None) if problem.positive else (None, 0.0)
-        from scipy import optimize  # only gWQS 1.x/2.x's parameterisation needs it
+    def direct(par: np.ndarray) -> float:
+        beta, w = par[:kx], par[kx:]
+        return float(_deviance(problem.family, y, _design(cov, q @ w) @ beta, wt))
 
-        res = optimize.minimize(
-            direct,
-            start,
-            method="SLSQP",
-            bounds=bounds,
-            constraints=[{"type": "eq", "fun": lambda par: np.sum(par[kx:]) - 1.0}],
-            options={"maxiter": problem.maxit, "ftol": 1e-10},
-        )
-        weights = np.clip(res.x[kx:], 0, None)
-        weights = weights / weights.sum()
-        convergence = 0 if res.success else 1
+    start = np.r_[problem.initial[:kx], np.full(k, 1.0 / k)]
+    bounds: list[tuple[float | None, float | None]] = [(None, None)] * kx + [(0.0, 1.0)] * k
+    if problem.b_constrained:
+        bounds[1] = (0.0, None) if problem.positive else (None, 0.0)
+    from scipy import optimize  # only gWQS 1.x/2.x's parameterisation needs it
+
+    res = optimize.minimize(
+        direct,
+        start,
+        method="SLSQP",
+        bounds=bounds,
+        constraints=[{"type": "eq", "fun": lambda par: np.sum(par[kx:]) - 1.0}],
+        options={"maxiter": problem.maxit, "ftol": 1e-10},
+    )
+    weights = np.clip(res.x[kx:], 0, None)
+    return weights / weights.sum(), 0 if res.success else 1
+
+
+def _index_fit(problem: Problem, sample: Sample, weights: np.ndarray, convergence: int) -> dict:
+    """Step 3's refit: the GLM with the index Σ w_j q_j, for β₁, its SE, statistic and p."""
+    y, cov, q, wt = sample
     names = ["(Intercept)", "wqs"] + [f"x{i}" for i in range(1, cov.shape[1])]
     fit = _glm(y, _design(cov, q @ weights), names, problem.family, wt)
     return {
@@ -237,8 +352,14 @@ def _one_bootstrap(problem: Problem, rows: np.ndarray) -> dict:
 
 
 def _run_chunk(args: tuple[Problem, list[np.ndarray]]) -> list[dict]:
+    """Step 3 for a slice of the bootstrap samples (one worker's share)."""
     problem, samples = args
-    return [_one_bootstrap(problem, rows) for rows in samples]
+    data = _samples(problem, samples)
+    if problem.parameterisation == "squared":
+        found = _squared_weights(problem, data)
+    else:
+        found = [_constrained_weights(problem, sample) for sample in data]
+    return [_index_fit(problem, sample, w, c) for sample, (w, c) in zip(data, found, strict=True)]
 
 
 @dataclass
@@ -407,7 +528,8 @@ def fit_wqs(
     ]
     problem = Problem(y, cov, scores, wt, family, positive, b_constrained, parameterisation, initial)
     samples = [np.asarray(rows, dtype=int) for rows in bootstrap_rows]
-    fits = map_in_slices(_run_chunk, problem, samples, workers_for(len(samples), n_jobs))
+    # one slice per worker: a slice's fits run in lockstep, so the fewer slices the fewer numpy calls
+    fits = map_in_slices(_run_chunk, problem, samples, workers_for(len(samples), n_jobs), slices_per_worker=1)
     boot = pd.DataFrame([f["weights"] for f in fits], columns=mixture)
     for key in ("b1", "se", "stat", "p", "convergence", "warnings"):
         boot[key] = [f[key] for f in fits]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from nhanes_bone.cli import (
     methods,  # noqa: F401
     studies,  # noqa: F401
@@ -15,7 +17,15 @@ from nhanes_bone.cli.common import app
 
 
 def main() -> None:  # pragma: no cover - console-script entry point
-    app()
+    try:
+        app()
+    finally:
+        # The command is done (its files closed, its output written). Frozen objects are left
+        # out of the interpreter's last garbage collections, which otherwise walk everything
+        # pandas, pydantic and numpy made: 0.1-0.2 s of every short command (`import pandas`
+        # alone: 0.48-0.55 s to exit normally, 0.41 s with this). Only garbage in reference
+        # cycles is left uncollected, and the process is ending.
+        gc.freeze()
 
 
 if __name__ == "__main__":  # pragma: no cover
