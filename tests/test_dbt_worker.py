@@ -1,0 +1,88 @@
+"""The dbt child's shortcuts (nhanes_bone.core.dbt_worker): what it keeps between builds must be
+what dbt itself would derive, and what it skips must change nothing dbt checks or scrubs."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pytest
+from dbt.contracts.project import Configuration, Project, ProjectFlags
+from dbt_common.dataclass_schema import ValidationError, dbtClassMixin
+from dbt_common.events import functions
+from mashumaro.jsonschema import build_json_schema
+
+from nhanes_bone.core import dbt_worker
+
+CLASSES = (Project, ProjectFlags, Configuration)
+
+
+@pytest.fixture
+def dbt_schemas():
+    """dbt's own json_schema, put back after each test (the worker replaces it process-wide)."""
+    original = dbtClassMixin.__dict__["json_schema"]
+    yield
+    dbtClassMixin.json_schema = original
+
+
+def _derived(cls: type) -> dict:
+    """The schema as dbt derives it (dbt_common's dbtClassMixin.json_schema), without its cache."""
+    return json.loads(json.dumps(build_json_schema(cls).to_dict()))
+
+
+def test_kept_json_schemas_are_the_ones_dbt_derives(tmp_path, dbt_schemas):
+    save = dbt_worker._keep_json_schemas(str(tmp_path))
+    first = {cls: cls.json_schema() for cls in CLASSES}
+    save()
+    kept = json.loads((tmp_path / "target" / "json_schemas.json").read_text())
+    assert kept["key"] == dbt_worker._schema_key() and "dbt_core-" in kept["key"]
+    assert {f"{c.__module__}.{c.__qualname__}" for c in CLASSES} <= set(kept["schemas"])
+    # a later process reads them back and derives nothing
+    written = (tmp_path / "target" / "json_schemas.json").stat().st_mtime_ns
+    save_again = dbt_worker._keep_json_schemas(str(tmp_path))
+    for cls in CLASSES:
+        assert cls.json_schema() == _derived(cls) == json.loads(json.dumps(first[cls]))
+    save_again()
+    assert (tmp_path / "target" / "json_schemas.json").stat().st_mtime_ns == written
+
+
+def test_schemas_kept_for_other_versions_are_not_used(tmp_path, dbt_schemas):
+    (tmp_path / "target").mkdir()
+    name = f"{Project.__module__}.{Project.__qualname__}"
+    stale = {"key": "dbt_core-0.0.0.dist-info", "schemas": {name: {"type": "object", "properties": {}}}}
+    (tmp_path / "target" / "json_schemas.json").write_text(json.dumps(stale))
+    dbt_worker._keep_json_schemas(str(tmp_path))
+    assert Project.json_schema() == _derived(Project)
+
+
+def test_a_bad_project_is_still_rejected_with_the_schemas_read_back(tmp_path, dbt_schemas):
+    dbt_worker._keep_json_schemas(str(tmp_path))()
+    dbt_worker._keep_json_schemas(str(tmp_path))
+    with pytest.raises(ValidationError):
+        Project.validate({"name": "nhanes_bone", "version": "1.0", "profile": "x", "config-version": "two"})
+
+
+def test_secrets_are_still_scrubbed_after_one_scan(monkeypatch):
+    monkeypatch.setenv("DBT_ENV_SECRET_TOKEN", "s3cr3t-value")
+    monkeypatch.setattr(functions, "env_secrets", functions.env_secrets)  # put back afterwards
+    dbt_worker._scan_secrets_once()
+    assert functions.env_scrubber("token=s3cr3t-value") == "token=*****"
+
+
+def test_a_parse_file_this_run_did_not_write_is_not_kept(tmp_path, monkeypatch):
+    """dbt writes target/partial_parse.msgpack only when it parsed; one left by a run on another
+    warehouse must not become this warehouse's (its next build would parse everything again)."""
+    monkeypatch.setenv("WAREHOUSE", str(tmp_path / "w.duckdb"))
+    written = tmp_path / "target" / "partial_parse.msgpack"
+    written.parent.mkdir()
+    written.write_bytes(b"another warehouse's parse")
+    earlier = dbt_worker.STARTED - 60
+    os.utime(written, (earlier, earlier))
+    dbt_worker._keep_parse(str(tmp_path))
+    assert not dbt_worker._parse_cache(str(tmp_path)).exists()
+    written.write_bytes(b"this run's parse")
+    now = time.time()
+    os.utime(written, (now, now))
+    dbt_worker._keep_parse(str(tmp_path))
+    assert dbt_worker._parse_cache(str(tmp_path)).read_bytes() == b"this run's parse"
