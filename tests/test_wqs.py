@@ -119,6 +119,33 @@ def test_no_fit_with_the_chosen_sign_says_what_to_do():
         average_weights(boot, ["a", "b"], False, "t2")
 
 
+def test_lockstep_groups_bound_memory_and_change_no_fit(monkeypatch):
+    """Bootstrap fits run in lockstep groups of at most LOCKSTEP_ROWS (fit, row) pairs; how the
+    fits are grouped changes no fit (each fit's arithmetic is its own)."""
+    from analysis.methods import wqs
+
+    rng = np.random.default_rng(8)
+    n = 200
+    frame = pd.DataFrame(rng.lognormal(size=(n, 3)), columns=["a", "b", "c"]).assign(
+        x=rng.normal(size=n), y=(rng.random(n) < 0.4).astype(int)
+    )
+    together = fit_wqs(frame, "y", ["a", "b", "c"], ["x"], b=12, seed=4, n_jobs=1)
+    sizes = []
+
+    class Recorded(wqs._Objectives):
+        def __init__(self, family, samples, constrained_sign):
+            sizes.append(len(samples))
+            super().__init__(family, samples, constrained_sign)
+
+    monkeypatch.setattr(wqs, "_Objectives", Recorded)
+    training_rows = int((~together.validation).sum())
+    monkeypatch.setattr(wqs, "LOCKSTEP_ROWS", 5 * training_rows)  # groups of five fits
+    grouped = fit_wqs(frame, "y", ["a", "b", "c"], ["x"], b=12, seed=4, n_jobs=1)
+    assert sizes == [5, 5, 2]
+    cols = ["a", "b", "c", "b1", "se"]
+    assert_allclose(grouped.bootstrap[cols].to_numpy(), together.bootstrap[cols].to_numpy(), rtol=1e-12)
+
+
 def test_planted_weights_are_recovered():
     rng = np.random.default_rng(5)
     n = 1500
