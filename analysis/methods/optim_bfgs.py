@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -30,29 +29,13 @@ class OptimResult:
     grcount: int
 
 
-@lru_cache(maxsize=8)
-def _probe_steps(n: int, ndeps: float) -> np.ndarray:
-    """[ndeps·I; −ndeps·I], built once per size (a gradient is taken about 30 times per fit)."""
-    steps = np.vstack([np.eye(n), -np.eye(n)]) * ndeps
-    steps.flags.writeable = False
-    return steps
-
-
 def numeric_gradient(
     fn: Callable[[np.ndarray], float],
     x: np.ndarray,
     ndeps: float = 1e-3,
-    batch: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> np.ndarray:
-    """R's optim gradient when ``gr`` is NULL: central differences with step ``ndeps``.
-
-    ``batch`` evaluates many parameter vectors (rows) at once: the same differences, one
-    matrix product instead of 2n calls.
-    """
-    if batch is not None:
-        n = len(x)
-        values = batch(x + _probe_steps(n, ndeps))  # rows x + ndeps·e_i, then x − ndeps·e_i
-        return (values[:n] - values[n:]) / (2 * ndeps)
+    """R's optim gradient when ``gr`` is NULL: central differences with step ``ndeps``
+    (WQS computes the same differences in batches, ``wqs._Objectives.central_differences``)."""
     g = np.empty_like(x)
     probe = x.copy()
     for i in range(len(x)):
@@ -150,14 +133,13 @@ def vmmin(
     reltol: float = 1.490116e-08,
     abstol: float = -np.inf,
     ndeps: float = 1e-3,
-    batch: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> OptimResult:
     """Minimise ``fn`` from ``x0`` as R's ``optim(x0, fn, method = "BFGS", control = ...)``."""
     steps = vmmin_steps(x0, maxit, reltol, abstol)
     request = next(steps)
     while True:
         kind, x = request
-        answer = fn(x) if kind == "value" else numeric_gradient(fn, x, ndeps, batch)
+        answer = fn(x) if kind == "value" else numeric_gradient(fn, x, ndeps)
         try:
             request = steps.send(answer)
         except StopIteration as done:

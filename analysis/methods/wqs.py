@@ -216,16 +216,15 @@ class _Objectives:
         k[:, :, 0] = index
         np.subtract(self.q[fits], index[:, :, None], out=k[:, :, 1:])
         k[:, :, 1:] *= b1[:, None, None]
+        exact = np.zeros((len(fits), pars.shape[1]), dtype=bool)  # the probes to evaluate as they are
         if self.family == "gaussian":  # (y − η − δ)²: L' = −2(y − η), L''/2 = 1, nothing further
             derivatives = np.stack([-2.0 * self.w[fits] * (self.y[fits] - eta), self.w[fits]])
             cov_powers = self.design[fits, :, : self.kc]  # one odd term: the columns themselves
-            exact = np.zeros((len(fits), pars.shape[1]), dtype=bool)
         else:
             bound = np.empty_like(t_plus)
             bound[:, 0], bound[:, 1:] = self.index_reach, (np.abs(b1) * self.score_span)[:, None]
             k_reach = bound * np.maximum(np.abs(t_plus), np.abs(t_minus))
             cov_reach = self.cov_reach * h
-            exact = np.zeros((len(fits), pars.shape[1]), dtype=bool)
             exact[:, self.beta_columns] = cov_reach > taylor.REACH
             exact[:, self.separable_columns] = k_reach > taylor.REACH
             clamps = (
