@@ -86,3 +86,63 @@ def test_a_parse_file_this_run_did_not_write_is_not_kept(tmp_path, monkeypatch):
     os.utime(written, (now, now))
     dbt_worker._keep_parse(str(tmp_path))
     assert dbt_worker._parse_cache(str(tmp_path)).read_bytes() == b"this run's parse"
+
+
+@pytest.fixture
+def jinja_compile():
+    """jinja's own Environment.compile, put back after each test (the worker replaces it)."""
+    import jinja2
+
+    original = jinja2.Environment.compile
+    yield
+    jinja2.Environment.compile = original
+
+
+TEMPLATES = [
+    "select {{ 1 + 2 }} as three{% for c in ['a', 'b'] %}, '{{ c }}' as {{ c }}{% endfor %}",
+    "{% set xs = [3, 1, 2] %}{{ xs | sort | join(',') }}",
+]
+
+
+def _render(source: str, native: bool = False) -> str:
+    from dbt_common.clients.jinja import get_template
+
+    return str(get_template(source, {}, native=native).render({}))
+
+
+def test_kept_templates_render_as_freshly_compiled_ones(tmp_path, jinja_compile):
+    expected = [_render(t) for t in TEMPLATES] + [_render(TEMPLATES[1], native=True)]
+    save = dbt_worker._keep_compiled_templates(str(tmp_path))
+    first = [_render(t) for t in TEMPLATES] + [_render(TEMPLATES[1], native=True)]
+    save()
+    kept = tmp_path / "target" / "jinja_templates.marshal"
+    written = kept.stat().st_mtime_ns
+    again = dbt_worker._keep_compiled_templates(str(tmp_path))
+    import jinja2
+
+    compile_source = jinja2.Environment._compile
+    calls = []
+    jinja2.Environment._compile = lambda self, source, filename: (
+        calls.append(1) or compile_source(self, source, filename)
+    )
+    try:
+        second = [_render(t) for t in TEMPLATES] + [_render(TEMPLATES[1], native=True)]
+    finally:
+        jinja2.Environment._compile = compile_source
+    again()
+    assert first == second == expected == ["select 3 as three, 'a' as a, 'b' as b", "1,2,3", "1,2,3"]
+    assert calls == []  # all three came from the file: none compiled again
+    assert kept.stat().st_mtime_ns == written  # and nothing new, so nothing rewritten
+
+
+def test_templates_kept_for_other_versions_are_not_used(tmp_path, jinja_compile):
+    import marshal
+
+    (tmp_path / "target").mkdir()
+    stale = {"key": "jinja2-0.0", "codes": {}}
+    (tmp_path / "target" / "jinja_templates.marshal").write_bytes(marshal.dumps(stale))
+    save = dbt_worker._keep_compiled_templates(str(tmp_path))
+    assert _render(TEMPLATES[1]) == "1,2,3"
+    save()
+    kept = marshal.loads((tmp_path / "target" / "jinja_templates.marshal").read_bytes())
+    assert kept["key"] != "jinja2-0.0" and len(kept["codes"]) == 1  # this run's template only

@@ -144,12 +144,72 @@ def _keep_json_schemas(project_dir: str) -> Callable[[], None]:
     return save
 
 
+def _keep_compiled_templates(project_dir: str) -> Callable[[], None]:
+    """dbt compiles every node's SQL and many macros with jinja in every process — ≈ 250
+    templates a build, ≈ 0.35 s of its nodes' time — though the sources rarely change. Jinja
+    turns a source into a Python code object that depends only on the source, the environment's
+    class and extensions and the jinja and Python versions; jinja's own bytecode caches keep
+    exactly that for templates that come from a loader, and dbt's come from strings. So the code
+    objects are kept in target/jinja_templates.marshal (keyed by those versions and dbt's, like
+    ``__pycache__``) and read back; a source not there is compiled as jinja compiles it.
+    Returns the function that saves this run's templates when it compiled any (the file then
+    holds only what this run used)."""
+    import importlib.util
+    import marshal
+
+    import jinja2
+    from dbt_common.clients import jinja as dbt_jinja
+
+    installed = _schema_key()
+    if installed is None or dbt_jinja.MACRO_DEBUGGING:  # debugging writes each template's source out
+        return lambda: None
+    key = f"{installed}|jinja2-{jinja2.__version__}|{importlib.util.MAGIC_NUMBER.hex()}"
+    path = Path(project_dir) / "target" / "jinja_templates.marshal"
+    try:
+        kept = marshal.loads(path.read_bytes())
+        codes: dict = kept["codes"] if kept.get("key") == key else {}
+    except (OSError, ValueError, EOFError, TypeError, KeyError, AttributeError):
+        codes = {}
+    used: dict = {}
+    compiled: list[bytes] = []
+    compile_source = jinja2.Environment.compile
+
+    def compile(self, source, name=None, filename=None, raw=False, defer_init=False):
+        if not isinstance(source, str) or name is not None or filename is not None or raw or defer_init:
+            return compile_source(self, source, name, filename, raw, defer_init)
+        setting = (type(self).__module__, type(self).__qualname__, sorted(self.extensions), self.is_async)
+        digest = hashlib.sha256(repr(setting).encode() + b"\0" + source.encode()).digest()
+        code = codes.get(digest)
+        if code is None:
+            code = codes[digest] = compile_source(self, source)
+            compiled.append(digest)
+        used[digest] = code
+        return code
+
+    jinja2.Environment.compile = compile  # type: ignore[method-assign]
+
+    def save() -> None:
+        if not compiled:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            partial.write_bytes(marshal.dumps({"key": key, "codes": used}))
+            os.replace(partial, path)
+            compiled.clear()
+        except (OSError, ValueError):
+            pass  # a failure here costs only the next build's compilation
+
+    return save
+
+
 def main(argv: list[str]) -> int:
     from dbt.cli.main import dbtRunner
     from dbt.contracts.graph.manifest import Manifest
 
     _scan_secrets_once()
     save_schemas = _keep_json_schemas(argv[0])
+    save_templates = _keep_compiled_templates(argv[0])
     project_dir = argv[0]
     prepared_vars = json.loads(argv[1]) if len(argv) > 1 else None
     manifest: Manifest | None = None
@@ -171,6 +231,7 @@ def main(argv: list[str]) -> int:
     if runner.manifest is None:
         _keep_parse(project_dir)  # this command parsed for itself
     save_schemas()
+    save_templates()
     if result.success:
         return 0
     return 2 if result.exception is not None else 1
