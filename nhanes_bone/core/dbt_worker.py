@@ -51,6 +51,15 @@ def _parse_cache(project_dir: str) -> Path:
     return Path(project_dir) / "target" / "partial_parse" / f"{key}.msgpack"
 
 
+def _write_whole(path: Path, data: bytes) -> None:
+    """Write ``path`` so that a reader (another build's dbt) sees the old file or the new one,
+    never part of one: a file of this process's own, renamed over it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    partial.write_bytes(data)
+    os.replace(partial, path)
+
+
 def _keep_parse(project_dir: str) -> None:
     """Copy the parse dbt just wrote (always to target/partial_parse.msgpack) to this warehouse's
     cache, atomically, and drop the oldest copies. A failure here costs only the next head start."""
@@ -59,10 +68,7 @@ def _keep_parse(project_dir: str) -> None:
     try:
         if written.stat().st_mtime < STARTED:
             return  # dbt found nothing to parse and wrote nothing: what is there is another run's
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
-        partial.write_bytes(written.read_bytes())
-        os.replace(partial, cached)
+        _write_whole(cached, written.read_bytes())
         copies = sorted(cached.parent.glob("*.msgpack"), key=lambda p: p.stat().st_mtime, reverse=True)
         for old in copies[PARSE_CACHE_SIZE:]:
             old.unlink(missing_ok=True)
@@ -133,10 +139,7 @@ def _keep_json_schemas(project_dir: str) -> Callable[[], None]:
         if not derived:
             return
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-            partial.write_text(json.dumps({"key": key, "schemas": schemas}))
-            os.replace(partial, path)
+            _write_whole(path, json.dumps({"key": key, "schemas": schemas}).encode())
             derived.clear()
         except (OSError, TypeError, ValueError):
             pass  # a failure here costs only the next parse's 0.3 s
@@ -192,10 +195,7 @@ def _keep_compiled_templates(project_dir: str) -> Callable[[], None]:
         if not compiled:
             return
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-            partial.write_bytes(marshal.dumps({"key": key, "codes": used}))
-            os.replace(partial, path)
+            _write_whole(path, marshal.dumps({"key": key, "codes": used}))
             compiled.clear()
         except (OSError, ValueError):
             pass  # a failure here costs only the next build's compilation
