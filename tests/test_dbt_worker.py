@@ -32,15 +32,15 @@ def _derived(cls: type) -> dict:
 
 
 def test_kept_json_schemas_are_the_ones_dbt_derives(tmp_path, dbt_schemas):
-    save = dbt_worker._keep_json_schemas(str(tmp_path))
+    save = dbt_worker._keep_json_schemas(str(tmp_path), dbt_worker._installed_key())
     first = {cls: cls.json_schema() for cls in CLASSES}
     save()
     kept = json.loads((tmp_path / "target" / "json_schemas.json").read_text())
-    assert kept["key"] == dbt_worker._schema_key() and "dbt_core-" in kept["key"]
+    assert kept["key"] == dbt_worker._installed_key() and "dbt_core-" in kept["key"]
     assert {f"{c.__module__}.{c.__qualname__}" for c in CLASSES} <= set(kept["schemas"])
     # a later process reads them back and derives nothing
     written = (tmp_path / "target" / "json_schemas.json").stat().st_mtime_ns
-    save_again = dbt_worker._keep_json_schemas(str(tmp_path))
+    save_again = dbt_worker._keep_json_schemas(str(tmp_path), dbt_worker._installed_key())
     for cls in CLASSES:
         assert cls.json_schema() == _derived(cls) == json.loads(json.dumps(first[cls]))
     save_again()
@@ -52,13 +52,13 @@ def test_schemas_kept_for_other_versions_are_not_used(tmp_path, dbt_schemas):
     name = f"{Project.__module__}.{Project.__qualname__}"
     stale = {"key": "dbt_core-0.0.0.dist-info", "schemas": {name: {"type": "object", "properties": {}}}}
     (tmp_path / "target" / "json_schemas.json").write_text(json.dumps(stale))
-    dbt_worker._keep_json_schemas(str(tmp_path))
+    dbt_worker._keep_json_schemas(str(tmp_path), dbt_worker._installed_key())
     assert Project.json_schema() == _derived(Project)
 
 
 def test_a_bad_project_is_still_rejected_with_the_schemas_read_back(tmp_path, dbt_schemas):
-    dbt_worker._keep_json_schemas(str(tmp_path))()
-    dbt_worker._keep_json_schemas(str(tmp_path))
+    dbt_worker._keep_json_schemas(str(tmp_path), dbt_worker._installed_key())()
+    dbt_worker._keep_json_schemas(str(tmp_path), dbt_worker._installed_key())
     with pytest.raises(ValidationError):
         Project.validate({"name": "nhanes_bone", "version": "1.0", "profile": "x", "config-version": "two"})
 
@@ -112,12 +112,12 @@ def _render(source: str, native: bool = False) -> str:
 
 def test_kept_templates_render_as_freshly_compiled_ones(tmp_path, jinja_compile):
     expected = [_render(t) for t in TEMPLATES] + [_render(TEMPLATES[1], native=True)]
-    save = dbt_worker._keep_compiled_templates(str(tmp_path))
+    save = dbt_worker._keep_compiled_templates(str(tmp_path), dbt_worker._installed_key())
     first = [_render(t) for t in TEMPLATES] + [_render(TEMPLATES[1], native=True)]
     save()
     kept = tmp_path / "target" / "jinja_templates.marshal"
     written = kept.stat().st_mtime_ns
-    again = dbt_worker._keep_compiled_templates(str(tmp_path))
+    again = dbt_worker._keep_compiled_templates(str(tmp_path), dbt_worker._installed_key())
     import jinja2
 
     compile_source = jinja2.Environment._compile
@@ -141,7 +141,7 @@ def test_templates_kept_for_other_versions_are_not_used(tmp_path, jinja_compile)
     (tmp_path / "target").mkdir()
     stale = {"key": "jinja2-0.0", "codes": {}}
     (tmp_path / "target" / "jinja_templates.marshal").write_bytes(marshal.dumps(stale))
-    save = dbt_worker._keep_compiled_templates(str(tmp_path))
+    save = dbt_worker._keep_compiled_templates(str(tmp_path), dbt_worker._installed_key())
     assert _render(TEMPLATES[1]) == "1,2,3"
     save()
     kept = marshal.loads((tmp_path / "target" / "jinja_templates.marshal").read_bytes())

@@ -86,10 +86,10 @@ def _scan_secrets_once() -> None:
     functions.env_secrets = lambda: secrets
 
 
-def _schema_key() -> str | None:
-    """What dbt's JSON schemas are derived from: the installed dbt-core, dbt-common, dbt-duckdb and
-    mashumaro (their dist-info folders' names carry the versions) and Python. None when they
-    cannot be found, and then nothing is kept."""
+def _installed_key() -> str | None:
+    """What the kept JSON schemas and templates are derived from: the installed dbt-core,
+    dbt-common, dbt-duckdb and mashumaro (their dist-info folders' names carry the versions) and
+    Python. None when they cannot be found, and then nothing is kept."""
     import dbt
 
     site = Path(dbt.__path__[0]).parent
@@ -106,16 +106,16 @@ def _schema_key() -> str | None:
     return None if len(names) != 4 else "|".join([*names, sys.version])
 
 
-def _keep_json_schemas(project_dir: str) -> Callable[[], None]:
+def _keep_json_schemas(project_dir: str, key: str | None) -> Callable[[], None]:
     """dbt checks dbt_project.yml, profiles.yml and the selectors against JSON schemas that
     mashumaro derives from dbt's dataclasses: ≈ 0.3 s of every parse, on the build's critical
-    path, derived again in every process. They depend only on the installed code (``_schema_key``),
+    path, derived again in every process. They depend only on the installed code (``key``, from
+    ``_installed_key``),
     so they are kept in target/json_schemas.json and read back; a class not in the file is
     derived as dbt derives it. The checks themselves still run. Returns the function that saves
     what was derived here (nothing to do when all came from the file)."""
     from dbt_common.dataclass_schema import dbtClassMixin
 
-    key = _schema_key()
     path = Path(project_dir) / "target" / "json_schemas.json"
     if key is None:
         return lambda: None
@@ -147,7 +147,7 @@ def _keep_json_schemas(project_dir: str) -> Callable[[], None]:
     return save
 
 
-def _keep_compiled_templates(project_dir: str) -> Callable[[], None]:
+def _keep_compiled_templates(project_dir: str, installed: str | None) -> Callable[[], None]:
     """dbt compiles every node's SQL and many macros with jinja in every process — ≈ 250
     templates a build, ≈ 0.35 s of its nodes' time — though the sources rarely change. Jinja
     turns a source into a Python code object that depends only on the source, the environment's
@@ -163,7 +163,6 @@ def _keep_compiled_templates(project_dir: str) -> Callable[[], None]:
     import jinja2
     from dbt_common.clients import jinja as dbt_jinja
 
-    installed = _schema_key()
     if installed is None or dbt_jinja.MACRO_DEBUGGING:  # debugging writes each template's source out
         return lambda: None
     key = f"{installed}|jinja2-{jinja2.__version__}|{importlib.util.MAGIC_NUMBER.hex()}"
@@ -208,8 +207,9 @@ def main(argv: list[str]) -> int:
     from dbt.contracts.graph.manifest import Manifest
 
     _scan_secrets_once()
-    save_schemas = _keep_json_schemas(argv[0])
-    save_templates = _keep_compiled_templates(argv[0])
+    installed = _installed_key()
+    save_schemas = _keep_json_schemas(argv[0], installed)
+    save_templates = _keep_compiled_templates(argv[0], installed)
     project_dir = argv[0]
     prepared_vars = json.loads(argv[1]) if len(argv) > 1 else None
     manifest: Manifest | None = None
