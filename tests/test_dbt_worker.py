@@ -146,3 +146,79 @@ def test_templates_kept_for_other_versions_are_not_used(tmp_path, jinja_compile)
     save()
     kept = marshal.loads((tmp_path / "target" / "jinja_templates.marshal").read_bytes())
     assert kept["key"] != "jinja2-0.0" and len(kept["codes"]) == 1  # this run's template only
+
+
+def _event_manager(tmp_path, file_level):
+    """An EventManager as dbt sets one up for a build: the console at info, dbt.log at
+    ``file_level``, and dbt's own behaviour-change callback."""
+    from dbt.tracking import track_behavior_change_warn
+    from dbt_common.events.base_types import EventLevel
+    from dbt_common.events.event_manager import EventManager
+    from dbt_common.events.logger import LineFormat, LoggerConfig
+
+    manager = EventManager()
+    console = tmp_path / "console.txt"
+    stream = console.open("w")
+    manager.add_logger(LoggerConfig(name="console", level=EventLevel.INFO, output_stream=stream))
+    manager.add_logger(
+        LoggerConfig(
+            name="file",
+            level=EventLevel(file_level),
+            line_format=LineFormat.DebugText,
+            output_file_name=str(tmp_path / "dbt.log"),
+        )
+    )
+    manager.add_callback(track_behavior_change_warn)
+    return manager, stream
+
+
+def _fire_three(manager) -> None:
+    from dbt_common.events.base_types import EventLevel
+    from dbt_common.events.types import Note, SystemExecutingCmd
+
+    manager.fire_event(SystemExecutingCmd(cmd=["debug-only", "line"]))
+    manager.fire_event(Note(msg="an info line"))
+    manager.fire_event(Note(msg="a warning line"), level=EventLevel.WARN)
+    manager.flush()
+
+
+@pytest.mark.parametrize("file_level", ["info", "debug"])
+def test_events_below_every_logger_are_dropped_before_any_work(tmp_path, monkeypatch, file_level):
+    from dbt_common.events import event_manager
+
+    built: list[str] = []
+    original = event_manager.msg_from_base_event
+
+    def counted(event, level=None):  # type: ignore[no-untyped-def]
+        built.append(type(event).__name__)
+        return original(event, level=level)
+
+    monkeypatch.setattr(event_manager, "msg_from_base_event", counted)
+    monkeypatch.setattr(event_manager.EventManager, "fire_event", event_manager.EventManager.fire_event)
+    dbt_worker._skip_unwritten_events()
+    manager, stream = _event_manager(tmp_path, file_level)
+    _fire_three(manager)
+    stream.close()
+    log = (tmp_path / "dbt.log").read_text()
+    console = (tmp_path / "console.txt").read_text()
+    assert "an info line" in log and "a warning line" in log
+    assert "an info line" in console and "a warning line" in console and "debug-only" not in console
+    if file_level == "info":
+        assert "debug-only" not in log
+        assert built == ["Note", "Note"]  # the debug event never became a message
+    else:
+        assert "debug-only" in log  # DBT_LOG_LEVEL_FILE=debug still writes every debug line
+        assert built == ["SystemExecutingCmd", "Note", "Note"]
+
+
+def test_a_callers_callback_still_sees_every_event(tmp_path, monkeypatch):
+    from dbt_common.events import event_manager
+
+    monkeypatch.setattr(event_manager.EventManager, "fire_event", event_manager.EventManager.fire_event)
+    dbt_worker._skip_unwritten_events()
+    manager, stream = _event_manager(tmp_path, "info")
+    seen: list[str] = []
+    manager.add_callback(lambda msg: seen.append(msg.info.name))
+    _fire_three(manager)
+    stream.close()
+    assert seen == ["SystemExecutingCmd", "Note", "Note"]

@@ -32,6 +32,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 PARSE_CACHE_SIZE = 8
 STARTED = time.time()
@@ -84,6 +85,40 @@ def _scan_secrets_once() -> None:
 
     secrets = functions.env_secrets()
     functions.env_secrets = lambda: secrets
+
+
+def _skip_unwritten_events() -> None:
+    """dbt turns every event into a protobuf message and then a formatted log line, and only
+    then lets Python's logging drop it for its level: a build fires thousands of debug events
+    that neither the console (info) nor dbt.log (info, see core/dbt.py) writes. An event below
+    every logger's level is dropped before that work, unless a caller registered callbacks of
+    its own (they see every event) or a print event is involved (dbt writes those as errors).
+    DBT_LOG_LEVEL_FILE=debug gives a logger at debug, and then nothing is skipped."""
+    from dbt.tracking import track_behavior_change_warn
+    from dbt_common.events.base_types import BaseEvent, EventLevel
+    from dbt_common.events.event_manager import EventManager
+    from dbt_common.events.logger import PRINT_EVENT_NAMES, _log_level_map
+
+    fire = EventManager.fire_event
+
+    def fire_event(
+        self: EventManager,
+        e: BaseEvent,
+        level: EventLevel | None = None,
+        node: Any = None,
+        force_warn_or_error_handling: bool = False,
+    ) -> None:
+        if (
+            not force_warn_or_error_handling
+            and self.loggers
+            and all(callback is track_behavior_change_warn for callback in self.callbacks)
+            and type(e).__name__ not in PRINT_EVENT_NAMES
+            and _log_level_map[level or e.level_tag()] < min(_log_level_map[lg.level] for lg in self.loggers)
+        ):
+            return
+        fire(self, e, level=level, node=node, force_warn_or_error_handling=force_warn_or_error_handling)
+
+    EventManager.fire_event = fire_event  # type: ignore[method-assign]
 
 
 def _installed_key() -> str | None:
@@ -207,6 +242,7 @@ def main(argv: list[str]) -> int:
     from dbt.contracts.graph.manifest import Manifest
 
     _scan_secrets_once()
+    _skip_unwritten_events()
     installed = _installed_key()
     save_schemas = _keep_json_schemas(argv[0], installed)
     save_templates = _keep_compiled_templates(argv[0], installed)
