@@ -145,9 +145,8 @@ def _keep_json_schemas(project_dir: str, key: str | None) -> Callable[[], None]:
     """dbt checks dbt_project.yml, profiles.yml and the selectors against JSON schemas that
     mashumaro derives from dbt's dataclasses: ≈ 0.3 s of every parse, on the build's critical
     path, derived again in every process. They depend only on the installed code (``key``, from
-    ``_installed_key``),
-    so they are kept in target/json_schemas.json and read back; a class not in the file is
-    derived as dbt derives it. The checks themselves still run. Returns the function that saves
+    ``_installed_key``), so they are kept in target/json_schemas.json and read back; a class not
+    in the file is derived as dbt derives it. The checks themselves still run. Returns the function that saves
     what was derived here (nothing to do when all came from the file)."""
     from dbt_common.dataclass_schema import dbtClassMixin
 
