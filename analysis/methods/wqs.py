@@ -25,18 +25,33 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from analysis.methods import taylor_differences as taylor
-from analysis.methods.frames import complete_rows, model_matrix, quantile_scores, r_quantile  # noqa: F401 (re-exported)
+from analysis.methods.frames import (  # noqa: F401 (quantile_scores, r_quantile re-exported)
+    Columns,
+    Table,
+    columns_of,
+    complete_rows,
+    model_matrix,
+    n_rows,
+    quantile_scores,
+    r_quantile,
+    take_rows,
+    write_csv,
+)
 from analysis.methods.irls import fit_glm, numerical_notes
 from analysis.methods.optim_bfgs import vmmin_many
 from analysis.methods.parallel import map_in_slices, parallel_map, workers_for
 from analysis.methods.tails import normal_quantile, two_sided_p
 from nhanes_bone.core.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # gWQS 3.0.5's averaging weights: one, |t|, t² (the default), t³ and exp(|t|) − 1
 SIGNALS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
@@ -381,32 +396,70 @@ def _run_chunk(args: tuple[Problem, list[np.ndarray]]) -> list[dict]:
 
 @dataclass
 class WqsResult:
-    weights: pd.Series
-    bootstrap: pd.DataFrame
-    final: pd.DataFrame  # coefficients of the validation-set GLM
-    index: pd.Series  # the WQS index of every row
+    """A WQS fit as arrays; ``weights``, ``bootstrap``, ``final`` and ``index`` are the same
+    figures as pandas objects, built (and pandas imported) only when asked for."""
+
+    components: list[str]
+    weight_values: np.ndarray  # the averaged weights, in ``components``' order
+    boot: Columns  # one row per bootstrap fit: boot, the weights, b1, se, stat, p, convergence, warnings
+    final_table: Columns  # the validation-set GLM: term, estimate, std_error, statistic, p_value, ci_…
+    index_values: np.ndarray  # the WQS index of every complete row
+    labels: np.ndarray | pd.Index  # those rows' labels: the DataFrame's index, or row positions
     validation: np.ndarray
     cutpoints: dict[str, np.ndarray]
     direction: str
     family: str
     warnings: list[str] = field(default_factory=list)  # the final model's numerical warnings
 
+    @cached_property
+    def weights(self) -> pd.Series:
+        import pandas as pd
+
+        return pd.Series(self.weight_values, index=self.components)
+
+    @cached_property
+    def bootstrap(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame(self.boot)
+
+    @cached_property
+    def final(self) -> pd.DataFrame:
+        """The coefficients of the validation-set GLM."""
+        import pandas as pd
+
+        return pd.DataFrame(self.final_table)
+
+    @cached_property
+    def index(self) -> pd.Series:
+        import pandas as pd
+
+        return pd.Series(self.index_values, index=self.labels)
+
+    @property
+    def effect(self) -> dict[str, float]:
+        """The final model's row of the index (``wqs``): estimate, std_error, statistic, …"""
+        row = list(self.final_table["term"]).index("wqs")
+        return {k: float(v[row]) for k, v in self.final_table.items() if k != "term"}
+
     @property
     def mixture_effect(self) -> pd.Series:
         return self.final.set_index("term").loc["wqs"]
 
 
-def average_weights(boot: pd.DataFrame, components: list[str], positive: bool, signal: str) -> pd.Series:
+def average_weights(boot: Table, components: list[str], positive: bool, signal: str) -> np.ndarray:
     """Step 4: the weights of converged fits with β₁ of the chosen sign, weighted by signal(stat)."""
-    keep = ((boot.b1 > 0) if positive else (boot.b1 < 0)) & (boot.convergence == 0)
+    b1 = np.asarray(boot["b1"], dtype=float)
+    keep = ((b1 > 0) if positive else (b1 < 0)) & (np.asarray(boot["convergence"]) == 0)
     if not keep.any():
         direction = "positive" if positive else "negative"
         raise WqsError(
             f"no bootstrap fit has a {direction} mixture coefficient (b1), so no {direction} weights can be "
             f"averaged; constrain the coefficient's sign with --b-constrained (b1_constr = TRUE in gWQS)"
         )
-    s = SIGNALS[signal](boot.loc[keep, "stat"].to_numpy())
-    return pd.Series(boot.loc[keep, components].to_numpy().T @ s / s.sum(), index=components)
+    s = SIGNALS[signal](np.asarray(boot["stat"], dtype=float)[keep])
+    drawn = np.vstack([np.asarray(boot[c], dtype=float)[keep] for c in components])  # component × fit
+    return drawn @ s / s.sum()
 
 
 def replay_rows(
@@ -445,7 +498,7 @@ def replay_rows(
 
 
 def _complete_rows(
-    data: pd.DataFrame,
+    data: Columns,
     columns: list[str],
     weights: np.ndarray | None,
     validation_rows: np.ndarray | None,
@@ -454,8 +507,10 @@ def _complete_rows(
     """The complete rows of ``data``, and the per-row inputs given for ``data`` carried over
     to them: weights and validation flags subset, bootstrap positions renumbered."""
     complete, weights = complete_rows(data, columns, weights, WqsError)
-    if validation_rows is not None and len(validation_rows) != len(data):
-        raise WqsError(f"validation_rows has {len(validation_rows)} values for {len(data)} rows of the data")
+    if validation_rows is not None and len(validation_rows) != len(complete):
+        raise WqsError(
+            f"validation_rows has {len(validation_rows)} values for {len(complete)} rows of the data"
+        )
     if validation_rows is not None:
         validation_rows = np.asarray(validation_rows, dtype=bool)[complete]
     if bootstrap_rows is not None:
@@ -471,7 +526,7 @@ def _complete_rows(
 
 
 def fit_wqs(
-    data: pd.DataFrame,
+    data: Table,
     outcome: str,
     mixture: list[str],
     covariates: list[str] | None = None,
@@ -496,6 +551,7 @@ def fit_wqs(
     ``weights`` are gWQS's ``weights`` (prior weights of every GLM, e.g. survey weights).
     All three are indexed like ``data``: rows with a missing value in any model column (or
     weight) are dropped first (as gWQS's na.omit) and they are realigned to the rows kept.
+    ``data`` is a DataFrame or ``Columns`` (``frames``: a CSV's columns as arrays, no pandas).
     ``split``: ``bernoulli`` (gWQS 3.x) or ``fixed`` (gWQS 1.x/2.x), when no rows are given."""
     covariates = covariates or []
     if split not in ("bernoulli", "fixed"):
@@ -506,16 +562,19 @@ def fit_wqs(
         raise WqsError(f"signal must be one of {sorted(SIGNALS)}, got {signal!r}")
     if direction not in ("positive", "negative"):
         raise WqsError(f"direction must be positive or negative, got {direction!r}")
-    missing = [c for c in [outcome, *mixture, *covariates] if c not in data.columns]
+    missing = [c for c in [outcome, *mixture, *covariates] if c not in data]
     if missing:
         raise WqsError(f"column(s) {', '.join(missing)} not in the data")
+    used = list(dict.fromkeys([outcome, *mixture, *covariates]))
+    columns = columns_of(data, used)
+    labels = getattr(data, "index", None)
     complete, weights, validation_rows, bootstrap_rows = _complete_rows(
-        data, [outcome, *mixture, *covariates], weights, validation_rows, bootstrap_rows
+        columns, used, weights, validation_rows, bootstrap_rows
     )
-    frame = data.loc[complete, [outcome, *mixture, *covariates]]
-    n = len(frame)
-    y = frame[outcome].to_numpy(dtype=float)
-    scores, cuts = quantile_scores(frame[mixture], q)
+    frame = take_rows(columns, complete)
+    n = n_rows(frame)
+    y = np.asarray(frame[outcome], dtype=float)
+    scores, cuts = quantile_scores({m: frame[m] for m in mixture}, q)
     cov, cov_names = model_matrix(frame, covariates)
     wt = np.ones(n) if weights is None else weights
     rng = np.random.default_rng(seed)
@@ -547,36 +606,38 @@ def fit_wqs(
     samples = [np.asarray(rows, dtype=int) for rows in bootstrap_rows]
     # one slice per worker: a slice's fits run in lockstep, so the fewer slices the fewer numpy calls
     fits = map_in_slices(_run_chunk, problem, samples, workers_for(len(samples), n_jobs), slices_per_worker=1)
-    boot = pd.DataFrame([f["weights"] for f in fits], columns=mixture)
-    for key in ("b1", "se", "stat", "p", "convergence", "warnings"):
-        boot[key] = [f[key] for f in fits]
-    boot.insert(0, "boot", np.arange(1, len(fits) + 1))
+    drawn = np.array([f["weights"] for f in fits], dtype=float).reshape(len(fits), k)
+    boot: Columns = {"boot": np.arange(1, len(fits) + 1)}
+    boot |= {name: drawn[:, j] for j, name in enumerate(mixture)}
+    boot |= {key: np.array([f[key] for f in fits]) for key in ("b1", "se", "stat", "p", "convergence")}
+    boot["warnings"] = np.array([f["warnings"] for f in fits], dtype=object)
     mean_weights = average_weights(boot, mixture, positive, signal)
-    index = scores @ mean_weights.to_numpy()
+    index = scores @ mean_weights
     final = _glm(
         y[valid], _design(cov[valid], index[valid]), ["(Intercept)", "wqs", *cov_names[1:]], family, wt[valid]
     )
     z = normal_quantile(0.975)
-    table = pd.DataFrame(
-        {
-            "term": final.names,
-            "estimate": final.coef,
-            "std_error": final.se,
-            "statistic": final.stat,
-            "p_value": final.p,
-            "ci_low": final.coef - z * final.se,
-            "ci_high": final.coef + z * final.se,
-        }
-    )
+    table: Columns = {
+        "term": np.array(final.names, dtype=object),
+        "estimate": final.coef,
+        "std_error": final.se,
+        "statistic": final.stat,
+        "p_value": final.p,
+        "ci_low": final.coef - z * final.se,
+        "ci_high": final.coef + z * final.se,
+    }
     if family == "binomial":
-        table["odds_ratio"] = np.exp(table.estimate)
-        table["or_ci_low"] = np.exp(table.ci_low)
-        table["or_ci_high"] = np.exp(table.ci_high)
+        table |= {
+            f"or_{k}" if k != "estimate" else "odds_ratio": np.exp(table[k])
+            for k in ("estimate", "ci_low", "ci_high")
+        }
     return WqsResult(
+        list(mixture),
         mean_weights,
         boot,
         table,
-        pd.Series(index, index=frame.index),
+        index,
+        np.flatnonzero(complete) if labels is None else labels[complete],
         validation_rows,
         cuts,
         direction,
@@ -602,30 +663,29 @@ def write_result(
     import json
 
     out.mkdir(parents=True, exist_ok=True)
-    result.weights.rename("weight").rename_axis("component").reset_index().to_csv(
-        out / "weights.csv", index=False
+    write_csv(
+        {"component": np.array(result.components, dtype=object), "weight": result.weight_values},
+        out / "weights.csv",
     )
-    result.bootstrap.to_csv(out / "bootstrap.csv", index=False)
-    result.final.to_csv(out / "final_model.csv", index=False)
-    effect = result.mixture_effect
+    write_csv(result.boot, out / "bootstrap.csv")
+    write_csv(result.final_table, out / "final_model.csv")
+    b1 = result.boot["b1"]
     summary = {
         "direction": direction,
         "family": family,
         "q": q,
-        "b": len(result.bootstrap),
+        "b": len(b1),
         "signal": signal,
         "b_constrained": b_constrained,
         "split": split,
         "survey_weights": weights,
         "n": len(result.validation),
         "n_validation": int(result.validation.sum()),
-        "weights": result.weights.to_dict(),
-        "wqs": {k: float(v) for k, v in effect.items()},
+        "weights": dict(zip(result.components, result.weight_values.tolist(), strict=True)),
+        "wqs": result.effect,
         "warnings": result.warnings,
-        "bootstraps_with_warnings": int((result.bootstrap["warnings"] != "").sum()),
-        "bootstraps_with_chosen_sign": int(
-            ((result.bootstrap.b1 > 0) if direction == "positive" else (result.bootstrap.b1 < 0)).sum()
-        ),
+        "bootstraps_with_warnings": int((result.boot["warnings"] != "").sum()),
+        "bootstraps_with_chosen_sign": int(((b1 > 0) if direction == "positive" else (b1 < 0)).sum()),
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary
@@ -649,6 +709,8 @@ class RepeatedHoldout:
 
     @property
     def weights(self) -> pd.DataFrame:
+        import pandas as pd
+
         done = self.completed[self.mixture]
         return pd.DataFrame(
             {
@@ -719,6 +781,8 @@ def repeated_holdout(
             raise WqsError(f"repeated holdout draws its own splits: {fixed} cannot be given")
     seeds = [int(s) for s in np.random.SeedSequence(seed).generate_state(rh)]
     jobs = [(data, outcome, mixture, covariates, s, options) for s in seeds]
+    import pandas as pd
+
     results = parallel_map(_one_repeat, jobs, workers_for(rh, n_jobs))
     repeats = pd.DataFrame(results)
     for name in mixture:

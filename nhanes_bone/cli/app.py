@@ -23,7 +23,7 @@ def main() -> None:  # pragma: no cover - console-script entry point
     finally:
         # The command is done (its files closed, its output written). Frozen objects are left
         # out of the interpreter's last garbage collections, which otherwise walk everything
-        # pandas, pydantic and numpy made: ~0.1 s of every short command (`nhanes-bone wqs`:
+        # the imports made (pandas, numpy, …): ~0.1 s of every short command (`nhanes-bone wqs`:
         # medians 1.15 → 1.07 s). Only garbage in reference cycles is left uncollected, and the
         # process is ending. nanobind (DuckDB's bindings) reports every object still alive at
         # teardown as a leak, so a command that loaded DuckDB exits the ordinary way.

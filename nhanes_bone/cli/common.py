@@ -145,6 +145,16 @@ def read_csv_option(path: Path):
     return pd.read_csv(path)
 
 
+def read_csv_columns_option(path: Path):
+    """A CSV named on the command line as ``Columns`` (``analysis.methods.frames``), read
+    without pandas when its cells are plain numbers; or one clear error."""
+    from analysis.methods.frames import read_csv
+
+    if not path.exists():
+        raise InputError(f"{path}: no such CSV file")
+    return read_csv(path)
+
+
 def parse_vars(values: list[str] | None) -> dict:
     parsed = {}
     for item in values or []:

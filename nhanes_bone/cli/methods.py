@@ -25,6 +25,7 @@ from nhanes_bone.cli.common import (
     comma_list,
     console,
     err,
+    read_csv_columns_option,
     read_csv_option,
 )
 from nhanes_bone.core.errors import InputError
@@ -123,7 +124,10 @@ def wqs(
     from analysis.methods.wqs import fit_wqs, replay_rows
 
     with clear_errors():
-        frame = read_csv_option(data)
+        # a plain run needs no pandas (its import costs more than the rest of the start-up);
+        # replaying rows and the repeated holdout work on a DataFrame
+        replays = split is not None or bootstrap is not None
+        frame = read_csv_option(data) if replays or rh > 1 else read_csv_columns_option(data)
         options = {
             "family": family.value,
             "q": q,
@@ -151,16 +155,16 @@ def wqs(
                 **options,
             )
             return
-        if (split is not None or bootstrap is not None) and (
-            id_column is None or id_column not in frame.columns
-        ):
-            raise InputError("--split and --bootstrap need --id-column naming a column of the data")
-        validation_rows, bootstrap_rows = replay_rows(
-            frame[id_column] if id_column in frame.columns else frame.index.to_series(),
-            read_csv_option(split) if split is not None else None,
-            read_csv_option(bootstrap) if bootstrap is not None else None,
-            names=(str(split), str(bootstrap)),
-        )
+        validation_rows = bootstrap_rows = None
+        if replays:
+            if id_column is None or id_column not in frame.columns:
+                raise InputError("--split and --bootstrap need --id-column naming a column of the data")
+            validation_rows, bootstrap_rows = replay_rows(
+                frame[id_column],
+                read_csv_option(split) if split is not None else None,
+                read_csv_option(bootstrap) if bootstrap is not None else None,
+                names=(str(split), str(bootstrap)),
+            )
         result = fit_wqs(
             frame,
             outcome,
@@ -185,10 +189,18 @@ def wqs(
         split="given" if split is not None else split_rule.value,
         weights=weights,
     )
-    effect = result.mixture_effect
-    console.print(result.weights.round(4).to_string())
+    effect = result.effect
+    width = max(map(len, result.components))
     console.print(
-        f"wqs: estimate {effect.estimate:.4f} (SE {effect.std_error:.4f}), p = {effect.p_value:.3g}; written to {out}"
+        "\n".join(
+            f"{name:<{width}}    {weight:.4f}"
+            for name, weight in zip(result.components, result.weight_values, strict=True)
+        ),
+        highlight=False,
+    )
+    console.print(
+        f"wqs: estimate {effect['estimate']:.4f} (SE {effect['std_error']:.4f}), "
+        f"p = {effect['p_value']:.3g}; written to {out}"
     )
     for problem in result.warnings:
         err.print(f"[yellow]warning (final model):[/] {escape(problem)}", highlight=False, soft_wrap=True)
@@ -283,12 +295,15 @@ def qgcomp(
         err.print(f"[yellow]warning:[/] {escape(problem)}", highlight=False, soft_wrap=True)
 
 
-def _weight_column(frame, column: str | None):
+def _weight_column(table, column: str | None):
+    """The --weights column of a DataFrame or of ``Columns``, as floats."""
+    import numpy as np
+
     if column is None:
         return None
-    if column not in frame.columns:
+    if column not in table:
         raise InputError(f"--weights {column!r} is not a column of the data")
-    return frame[column].to_numpy(dtype=float)
+    return np.asarray(table[column], dtype=float)
 
 
 @app.command(rich_help_panel=METHODS_PANEL)
