@@ -142,7 +142,7 @@ def write_csv(columns: Columns, path: Path) -> None:
 
     names = list(columns)
     rows = zip(*(columns[name].tolist() for name in names), strict=True)
-    with path.open("w", newline="") as handle:
+    with path.open("w", newline="", encoding="utf-8") as handle:  # as to_csv, whatever the locale
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(names)
         writer.writerows([_csv_cell(v) for v in row] for row in rows)
