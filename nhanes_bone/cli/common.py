@@ -136,13 +136,17 @@ def comma_list(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
 
+def _existing_csv(path: Path) -> Path:
+    if not path.exists():
+        raise InputError(f"{path}: no such CSV file")
+    return path
+
+
 def read_csv_option(path: Path):
     """A CSV named on the command line, or one clear error."""
     import pandas as pd
 
-    if not path.exists():
-        raise InputError(f"{path}: no such CSV file")
-    return pd.read_csv(path)
+    return pd.read_csv(_existing_csv(path))
 
 
 def read_csv_columns_option(path: Path):
@@ -150,9 +154,7 @@ def read_csv_columns_option(path: Path):
     without pandas when its cells are plain numbers; or one clear error."""
     from analysis.methods.frames import read_csv
 
-    if not path.exists():
-        raise InputError(f"{path}: no such CSV file")
-    return read_csv(path)
+    return read_csv(_existing_csv(path))
 
 
 def parse_vars(values: list[str] | None) -> dict:
