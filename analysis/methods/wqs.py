@@ -627,10 +627,9 @@ def fit_wqs(
         "ci_high": final.coef + z * final.se,
     }
     if family == "binomial":
-        table |= {
-            f"or_{k}" if k != "estimate" else "odds_ratio": np.exp(table[k])
-            for k in ("estimate", "ci_low", "ci_high")
-        }
+        table["odds_ratio"] = np.exp(table["estimate"])
+        table["or_ci_low"] = np.exp(table["ci_low"])
+        table["or_ci_high"] = np.exp(table["ci_high"])
     return WqsResult(
         list(mixture),
         mean_weights,
@@ -772,6 +771,8 @@ def repeated_holdout(
     """``fit_wqs`` on ``rh`` splits, each seeded from ``seed`` (numpy's SeedSequence), the
     repeats spread over ``n_jobs`` processes (each repeat's bootstraps in its own process);
     ``options`` are fit_wqs's (b, q, validation, direction, signal, family, …)."""
+    import pandas as pd
+
     if rh < 2:
         raise WqsError(f"repeated holdout needs rh >= 2 repeats, got {rh}")
     if options.get("validation", 0.6) <= 0:
@@ -781,8 +782,6 @@ def repeated_holdout(
             raise WqsError(f"repeated holdout draws its own splits: {fixed} cannot be given")
     seeds = [int(s) for s in np.random.SeedSequence(seed).generate_state(rh)]
     jobs = [(data, outcome, mixture, covariates, s, options) for s in seeds]
-    import pandas as pd
-
     results = parallel_map(_one_repeat, jobs, workers_for(rh, n_jobs))
     repeats = pd.DataFrame(results)
     for name in mixture:
