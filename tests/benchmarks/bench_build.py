@@ -79,7 +79,15 @@ def main() -> None:
                 floors.append(floor_seconds(data))
                 builds.append(
                     measured(
-                        [CLI, "build", "--fresh", "--data-dir", str(data), "--warehouse", f"{tmp}/real.duckdb"]
+                        [
+                            CLI,
+                            "build",
+                            "--fresh",
+                            "--data-dir",
+                            str(data),
+                            "--warehouse",
+                            f"{tmp}/real.duckdb",
+                        ]
                     )
                 )
             pairs = [(f, b["seconds"]) for f, b in zip(floors, builds, strict=True) if b["code"] == 0]
