@@ -74,23 +74,21 @@ def main() -> None:
             # floor and build taken in turn, pair by pair: this machine's speed swings ~2x within
             # minutes, and a floor measured in one phase against builds in another gave ratios
             # from 3.1x to 6.3x for the same code; each pair's ratio is taken, then their median
+            build_command = [
+                CLI,
+                "build",
+                "--fresh",
+                "--data-dir",
+                str(data),
+                "--warehouse",
+                f"{tmp}/real.duckdb",
+            ]
             floors, builds = [], []
             for _ in range(args.repeat):
                 floors.append(floor_seconds(data))
-                builds.append(
-                    measured(
-                        [
-                            CLI,
-                            "build",
-                            "--fresh",
-                            "--data-dir",
-                            str(data),
-                            "--warehouse",
-                            f"{tmp}/real.duckdb",
-                        ]
-                    )
-                )
-            pairs = [(f, b["seconds"]) for f, b in zip(floors, builds, strict=True) if b["code"] == 0]
+                builds.append(measured(build_command))
+            ok = [(f, b) for f, b in zip(floors, builds, strict=True) if b["code"] == 0]
+            pairs = [(f, b["seconds"]) for f, b in ok]
             if pairs:
                 ratios = [b / f for f, b in pairs]
                 ratio = statistics.median(ratios)
@@ -108,7 +106,7 @@ def main() -> None:
                     "ratio": ratio,
                     "pair_ratios": ratios,
                     "anchor": "the floor, measured in this run, in turn with each build",
-                    "peak_rss_mb": max(b["peak_rss_mb"] for b in builds if b["code"] == 0),
+                    "peak_rss_mb": max(b["peak_rss_mb"] for _, b in ok),
                 }
             else:
                 print("build of the genuine files failed:", builds[-1]["stderr"][-500:])
