@@ -13,6 +13,7 @@ from scipy import stats
 from analysis.methods.bkmr import BkmrSettings, Fit, run_chain
 from analysis.methods.bkmr.diagnostics import bulk_ess, mean_ess, rank_rhat, tail_ess
 from analysis.methods.bkmr.model import (
+    interwoven_lambda,
     lambda_prior_proposal_ratio,
     log_prior_r,
     propose_r_delta,
@@ -374,6 +375,46 @@ def test_the_adapted_lambda_proposal_ratio_is_the_scipy_densities():
     direct = prior.logpdf(lam_star) - prior.logpdf(lam) + log_q(lam, lam_star) - log_q(lam_star, lam)
     ours = lambda_prior_proposal_ratio(lam, lam_star, s, c * lam, c * lam_star)
     assert ours == pytest.approx(direct, rel=1e-9)
+
+
+@pytest.mark.parametrize("r", [np.array([1.0, 0.5, 2.0]), np.array([0.05, 0.0, 0.0])])
+def test_the_interwoven_lambda_move_keeps_lambdas_posterior(r):
+    """Alternating an exact draw of h | λ, y* with the interwoven move (λ and h scaled together)
+    must sample λ's posterior p(λ | y*) ∝ p(λ) N(y*; 0, σ²(I + λK)), computed here on a grid —
+    for a full-rank K and for a nearly singular one (the scale argument holds on K's range)."""
+    rng = np.random.default_rng(21)
+    n, sigsq = 15, 0.7
+    k = Kernel(rng.normal(size=(n, 3))).matrix(r)
+    ev, q = np.linalg.eigh(k)
+    ev = np.clip(ev, 0.0, None)
+    resid = q @ (np.sqrt(2.0 * sigsq * ev) * rng.normal(size=n)) + rng.normal(0, math.sqrt(sigsq), n)
+    s = BkmrSettings()
+    # the grid posterior, in log λ
+    grid = np.linspace(math.log(1e-4), math.log(400.0), 20001)
+    lam_grid = np.exp(grid)
+    rot = (q.T @ resid) ** 2
+    shrink = 1.0 + lam_grid[:, None] * ev
+    log_post = (
+        stats.gamma(a=s.lambda_shape, scale=1 / s.lambda_rate).logpdf(lam_grid)
+        + grid  # dλ = λ d(log λ)
+        - 0.5 * np.log(shrink).sum(axis=1)
+        - 0.5 * (rot / shrink).sum(axis=1) / sigsq
+    )
+    weight = np.exp(log_post - log_post.max())
+    weight /= weight.sum()
+    exact = {"lambda": float(weight @ lam_grid), "log lambda": float(weight @ grid)}
+
+    lam, draws, moved = 5.0, np.empty(30000), 0
+    for t in range(len(draws)):
+        gain = lam * ev / (1.0 + lam * ev)
+        h = q @ (gain * (q.T @ resid) + np.sqrt(sigsq * gain) * rng.normal(size=n))
+        lam, h, accepted = interwoven_lambda(lam, h, resid, sigsq, math.log(0.5), s, rng)
+        draws[t], moved = lam, moved + accepted
+    assert 0.2 < moved / len(draws) < 0.95  # the move moves
+    kept = draws[2000:]
+    for name, values in (("lambda", kept), ("log lambda", np.log(kept))):
+        se = values.std() / math.sqrt(mean_ess([values]))
+        assert abs(values.mean() - exact[name]) < 4 * se, (name, values.mean(), exact[name], se)
 
 
 @pytest.mark.parametrize("r", [np.array([0.3, 0.0, 0.0]), np.array([5.0, 40.0, 9.0])])

@@ -141,6 +141,15 @@ def diagnose(fit) -> dict:
             "iterations_per_second": round((c.iterations - 1) / c.seconds, 1) if c.seconds > 0 else None,
             "accept_lambda": round(acc_l, 3),
             "accept_lambda_after_burn_in": round(float(c.accept_lambda[c.iterations // 2 :].mean()), 3),
+            **(
+                {}
+                if c.accept_lambda_interwoven is None
+                else {
+                    "accept_lambda_interwoven_after_burn_in": round(
+                        float(c.accept_lambda_interwoven[c.iterations // 2 :].mean()), 3
+                    )
+                }
+            ),
             "jumps": c.jumps,
             # where the time went: seconds per update, "other" = recording and bookkeeping
             "step_seconds": {

@@ -1,8 +1,10 @@
 """One BKMR Markov chain, in bkmr's order of updates (``kmbayes``).
 
 Each iteration: y* (probit), β, σ² (Gaussian), λ, every r_m (without variable selection) or
-one (r, δ) move (with it), then h (``est_h``). Row 0 of every trace holds the starting
-values, as bkmr's chain does, so "the first half is burn-in" selects the same rows.
+one (r, δ) move (with it), then h (``est_h``) and, unless ``bkmr_compat`` or not
+``interweave``, λ once more with h scaled along (``model.interwoven_lambda``). Row 0 of every
+trace holds the starting values, as bkmr's chain does, so "the first half is burn-in" selects
+the same rows.
 
 Linear algebra (``_Linalg``): V = I + λK through K's low-rank root where K's numerical rank
 is small (``lowrank``: a λ proposal then costs O(nk), an r proposal k kernel columns), else
@@ -30,9 +32,10 @@ from analysis.methods.bkmr.model import (
     State,
     adapted_jump,
     gls_moments_from_gram,
-    lambda_prior_proposal_ratio,
+    interwoven_lambda,
     log_marginal_terms,
     log_prior_r,
+    propose_lambda,
     propose_r_delta,
     refine_r,
     tmvn_sweep,
@@ -69,6 +72,8 @@ class Chain:
     jumps: dict = field(default_factory=dict)
     # wall seconds spent in each update (where the time goes): ystar, beta, lambda, r, h, other
     step_seconds: dict = field(default_factory=dict)
+    # per iteration, the interwoven λ move (``model.interwoven_lambda``): 1 accepted; None when off
+    accept_lambda_interwoven: np.ndarray | None = None
 
     @property
     def iterations(self) -> int:
@@ -354,6 +359,7 @@ def run_chain(
         "sigsq": np.empty(it),
         "loglik": np.empty(it),
         "acc_l": np.zeros(it),
+        "acc_w": np.zeros(it),
         "acc_r": np.zeros((it, m)),
         "move": np.zeros(it, dtype=int),
     }
@@ -384,6 +390,8 @@ def run_chain(
     log_lj = math.log(lj_start)
     log_rj = np.full(m, math.log(s.r_jump))
     refines = np.zeros(m, dtype=int)
+    interweave = s.interweave and s.est_h and s.update_lambda and not (s.prior_only or s.bkmr_compat)
+    log_wj = log_lj  # the interwoven λ move's own jump, tuned as λ's
     clock = dict.fromkeys(("ystar", "beta", "lambda", "r", "h"), 0.0)
     tick = time.perf_counter
     for t in range(1, it):
@@ -408,15 +416,10 @@ def run_chain(
         t3 = tick()
         # λ
         if s.update_lambda:
-            # bkmr: Gamma(mean λ, sd lambda_jump); adapted: sd = c·λ (a scale-free step, as λ
-            # ranges over orders of magnitude between data sets), c tuned during burn-in
-            jump = math.exp(log_lj) * (st.lam if s.adapt else 1.0)
-            shape, rate = (st.lam / jump) ** 2, st.lam / jump**2
-            lam_star = rng.gamma(shape, 1.0 / rate)
-            # adapted: a draw that all but underflows is rejected (its reverse sd c·λ* would be 0)
-            if lam_star > (1e-200 if s.adapt else 0.0):
-                jump_back = math.exp(log_lj) * lam_star if s.adapt else jump
-                log_ratio = lambda_prior_proposal_ratio(st.lam, lam_star, s, jump, jump_back)
+            # bkmr: Gamma(mean λ, sd lambda_jump); adapted: sd = c·λ, c tuned during burn-in
+            proposal = propose_lambda(st.lam, log_lj, s, rng)
+            if proposal is not None:
+                lam_star, log_ratio = proposal
                 if quad is not None:
                     logdet = la.propose_lambda(lam_star)
                     quad_star = la.quad(u, spare=True)
@@ -457,9 +460,17 @@ def run_chain(
                 if adapting:
                     log_rj[comp] = adapted_jump(log_rj[comp], accepted, t, s.r_jump)
         t5 = tick()
-        # h (est_h), given everything else
+        # h (est_h), given everything else; then λ once more, moving h with it
         if s.est_h and not s.prior_only:
             st.h = la.draw_h(st.lam, st.sigsq, u, rng)
+            if interweave:
+                st.lam, st.h, moved = interwoven_lambda(st.lam, st.h, u, st.sigsq, log_wj, s, rng)
+                trace["acc_w"][t] = moved
+                if moved:
+                    la.accept(la.propose_lambda(st.lam), new_kernel=False)
+                    quad = la.quad(u)
+                if adapting:
+                    log_wj = min(adapted_jump(log_wj, moved, t, lj_start), math.log(3.0))
         t6 = tick()
         record(t, u, target, quad)
         for key, seconds in zip(clock, (t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5), strict=True):
@@ -472,6 +483,7 @@ def run_chain(
         sigsq=trace["sigsq"],
         loglik=trace["loglik"],
         accept_lambda=trace["acc_l"],
+        accept_lambda_interwoven=trace["acc_w"] if interweave else None,
         accept_r=trace["acc_r"],
         move=trace["move"],
         ystar_mean=ystar_sum / (it - burn),
@@ -485,6 +497,11 @@ def run_chain(
             {"adapted": True, "lambda_jump_relative": math.exp(log_lj), "r_jump": np.exp(log_rj).tolist()}
             if s.adapt
             else {"adapted": False, "lambda_jump": s.lambda_jump, "r_jump": [s.r_jump] * m}
+        )
+        | (
+            {"interwoven_lambda_jump" + ("_relative" if s.adapt else ""): math.exp(log_wj)}
+            if interweave
+            else {}
         ),
         step_seconds=clock,
     )
