@@ -167,7 +167,8 @@ def interwoven_lambda(
     """λ moved with h/√λ held fixed: λ* proposed as ``propose_lambda`` does, h* = √(λ*/λ)·h.
 
     Why: in the probit chain y* is drawn given h, and λ given y* (h integrated out), so λ can
-    only move as far as the last y* allows; in a 300-iteration run it hardly moved. Written as
+    only move as far as the last y* allows (on the benchmark's probit data, n = 905, λ's bulk
+    ESS over 2 × 2,000 iterations ranged 19–134 over five seeds; 99–141 with this move). Written as
     h = √λ·w, w ~ N(0, σ²K) does not depend on λ, and λ given w, y* and β is a different, much
     less tied conditional: alternating the two is Yu & Meng's (2011) interweaving. The ratio is
     the prior and proposal terms and N(y* − Xβ; h*, σ²I) over N(y* − Xβ; h, σ²I): h ~ N(0, λσ²K)
