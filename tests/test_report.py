@@ -29,6 +29,7 @@ SECTIONS = [
     "qgcomp",
     "figure3-bkmr",
     "study2",
+    "performance",
 ]
 
 

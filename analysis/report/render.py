@@ -20,10 +20,11 @@ import numpy as np
 import pandas as pd
 
 from analysis.report import figures
+from analysis.report.benchmarks import benchmark_rows, machine_line
 from analysis.studies.peng2025.reproduce import GRID
 from analysis.studies.peng2025.scorecard import paper_levels, scorecard
 from nhanes_bone.core.errors import InputError
-from nhanes_bone.core.settings import EXPECTATIONS_DIR, PAPERS_DIR
+from nhanes_bone.core.settings import BENCH_RESULTS, EXPECTATIONS_DIR, PAPERS_DIR
 from nhanes_bone.core.warehouse import connect_read_only
 
 HERE = Path(__file__).resolve().parent  # the templates beside this module
@@ -330,6 +331,30 @@ BKMR_TABLES = tuple(
 )
 
 
+def performance_section(results_file: Path) -> Section:
+    """The appendix's benchmark figures (``analysis.report.benchmarks``), from ``results_file``."""
+    s = Section("performance", "Performance (make bench)")
+    if not results_file.exists():
+        s.missing = f"no benchmark figures ({results_file}): run `make bench`"
+        return s
+    try:
+        results = json.loads(results_file.read_text())
+        rows = benchmark_rows(results)
+        machine = machine_line(results)
+    except (ValueError, KeyError, TypeError) as exc:
+        s.missing = (
+            f"{results_file} could not be read as `make bench`'s figures ({exc!r}): run `make bench` again"
+        )
+        return s
+    s.html = (
+        "<p>How fast this code ran where <code>make bench</code> last ran, each figure against its anchor "
+        "(measured in the same run, or recorded where the anchor cannot run here: R's gWQS, "
+        f"qgcomp and bkmr) and issue 19's goal. Machine: {html.escape(machine or 'not recorded')}.</p>"
+        + _table(rows)
+    )
+    return s
+
+
 def build_report(warehouse: Path, reports: Path, run_name: str | None = None) -> Path:
     start = time.perf_counter()
     run = run_name or warehouse.stem
@@ -626,6 +651,7 @@ def build_report(warehouse: Path, reports: Path, run_name: str | None = None) ->
         sections=sections,
         scorecard=_scorecard_html(card),
         quality=quality,
+        performance=performance_section(BENCH_RESULTS),
         warehouse=str(warehouse),
         paper=PAPER["citation"],
         imos=IMOS["citation"],

@@ -16,6 +16,7 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 PAPERS_DIR = PROJECT_ROOT / "analysis" / "studies" / "papers"
 PLAUSIBILITY_LIMITS = DBT_PROJECT_DIR / "seeds" / "plausibility_limits.csv"
+BENCH_RESULTS = PROJECT_ROOT / "bench" / "results.json"  # `make bench` writes, the report reads
 
 DEFAULT_DATA_DIR = "data/raw"
 DEFAULT_WAREHOUSE = "warehouse/nhanes.duckdb"

@@ -17,9 +17,7 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from nhanes_bone.core.settings import PROJECT_ROOT
-
-RESULTS = PROJECT_ROOT / "bench" / "results.json"
+from nhanes_bone.core.settings import BENCH_RESULTS as RESULTS
 
 
 def save(key: str, figures: dict) -> None:
