@@ -23,7 +23,12 @@ RESULTS = {
         "wqs_cli_three_runs_s": 2.5,
         "wqs_cli_speedup_vs_gwqs_recorded": 39.9,  # short of 50x
     },
-    "qgcomp": {"anchor": "R recorded", "cli_s": 0.41, "cli_vs_r_recorded": 27.7},
+    "qgcomp": {
+        "anchor": "R recorded",
+        "cli_s": 0.41,
+        "cli_vs_r_recorded": 27.7,
+        "measured_at": "2026-12-08T01:00:00+00:00",
+    },
     "build_vs_floor": {
         "build_seconds": 4.4,
         "floor_seconds": 1.0,
@@ -72,6 +77,7 @@ def test_each_figure_is_held_to_its_goal():
     assert wqs.met == "NO" and wqs.goal == "≥ 50× gWQS"  # 39.9x
     qgcomp = rows.loc[rows.index.str.startswith("qgcomp")].iloc[0]
     assert qgcomp.met == "yes" and "27.7×" in qgcomp.figure and qgcomp.goal == "≥ 10× R"
+    assert qgcomp["measured at (UTC)"] == "2026-12-08 01:00:00" and wqs["measured at (UTC)"] == ""
     build = rows.loc[rows.index.str.startswith("nhanes-bone build")].iloc[0]
     assert build.met == "yes" and "pairs 4.3–5.2×" in build.figure
     scale = rows.loc[rows.index.str.startswith("the twin")]

@@ -39,10 +39,11 @@ def machine_line(results: dict) -> str:
 
 
 def benchmark_rows(results: dict) -> pd.DataFrame:
-    """One row per figure: what was measured, the figure, its anchor, the goal and whether it is met."""
+    """One row per figure: what was measured, the figure, its anchor, the goal, whether it is met
+    and when it was measured (figures of different `make bench` runs can sit side by side)."""
     rows: list[dict] = []
 
-    def add(measure: str, figure: str, anchor: str, goal: str, met: bool | None) -> None:
+    def add(key: str, measure: str, figure: str, anchor: str, goal: str, met: bool | None) -> None:
         rows.append(
             {
                 "measure": measure,
@@ -50,6 +51,9 @@ def benchmark_rows(results: dict) -> pd.DataFrame:
                 "anchor": anchor,
                 "goal": goal,
                 "met": "—" if met is None else ("yes" if met else "NO"),
+                "measured at (UTC)": str(results[key].get("measured_at", ""))
+                .replace("T", " ")
+                .removesuffix("+00:00"),
             }
         )
 
@@ -72,11 +76,17 @@ def benchmark_rows(results: dict) -> pd.DataFrame:
         if f := results.get(key):
             ratio = f[ratio_key]
             add(
-                measure, f"{f[seconds]:.2f} s = {ratio:.1f}×", f["anchor"], _goal(key, unit), _met(key, ratio)
+                key,
+                measure,
+                f"{f[seconds]:.2f} s = {ratio:.1f}×",
+                f["anchor"],
+                _goal(key, unit),
+                _met(key, ratio),
             )
     if b := results.get("build_vs_floor"):
         pairs = b.get("pair_ratios") or [b["ratio"]]
         add(
+            "build_vs_floor",
             "nhanes-bone build --fresh on the genuine files, against reading every file with pyreadstat",
             f"{b['ratio']:.1f}× (build {b['build_seconds']:.1f} s, floor {b['floor_seconds']:.2f} s; "
             f"pairs {min(pairs):.1f}–{max(pairs):.1f}×)",
@@ -92,6 +102,7 @@ def benchmark_rows(results: dict) -> pd.DataFrame:
                 row["seconds"] <= SCALE_GOAL["seconds"] and row["peak_rss_mb"] <= SCALE_GOAL["peak_rss_mb"]
             )
             add(
+                "build_scale",
                 f"the twin at {row['scale']:g}× NHANES ({row['xpt_mb']:,.0f} MB of XPT): build",
                 f"{row['seconds']:.1f} s, peak RSS {row['peak_rss_mb']:,.0f} MB; time {row['time_vs_linear']:.2f}× "
                 f"and memory {row['memory_vs_linear']:.2f}× of linear ({row['status']})",
@@ -119,6 +130,7 @@ def benchmark_rows(results: dict) -> pd.DataFrame:
         )
         main = key == "bkmr"
         add(
+            key,
             label,
             figure,
             k["anchor"],
@@ -127,4 +139,4 @@ def benchmark_rows(results: dict) -> pd.DataFrame:
             if not main or ratio is None
             else _met("bkmr", ratio) and (worst is None or worst <= PIP_TOLERANCE),
         )
-    return pd.DataFrame(rows, columns=["measure", "figure", "anchor", "goal", "met"])
+    return pd.DataFrame(rows, columns=["measure", "figure", "anchor", "goal", "met", "measured at (UTC)"])

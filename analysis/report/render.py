@@ -349,7 +349,7 @@ def performance_section(results_file: Path) -> Section:
     s.html = (
         "<p>How fast this code ran where <code>make bench</code> last ran, each figure against its anchor "
         "(measured in the same run, or recorded where the anchor cannot run here: R's gWQS, "
-        f"qgcomp and bkmr) and issue 19's goal. Machine: {html.escape(machine or 'not recorded')}.</p>"
+        f"qgcomp and bkmr) and the project's goal for it. Machine: {html.escape(machine or 'not recorded')}.</p>"
         + _table(rows)
     )
     return s

@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import time
+from datetime import UTC, datetime
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -21,9 +22,10 @@ from nhanes_bone.core.settings import BENCH_RESULTS as RESULTS
 
 
 def save(key: str, figures: dict) -> None:
+    """Replace ``key``'s figures, stamped with when they were measured (the report shows it)."""
     RESULTS.parent.mkdir(exist_ok=True)
     known = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    known[key] = figures
+    known[key] = {**figures, "measured_at": datetime.now(UTC).isoformat(timespec="seconds")}
     RESULTS.write_text(json.dumps(known, indent=2))
     print(f"written to {RESULTS} ({key})")
 
