@@ -29,6 +29,7 @@ from pathlib import Path
 import pyreadstat
 from results import save
 
+from analysis.report.benchmarks import goal_text
 from ingest.xpt import READ_BUFFER
 from nhanes_bone.core.settings import PROJECT_ROOT
 
@@ -98,7 +99,7 @@ def main() -> None:
                     f"build of the genuine files: {ratio:.1f}x its floor, the median of {len(pairs)} "
                     f"floor/build pairs taken in turn, this run (pairs {min(ratios):.1f}-{max(ratios):.1f}x; "
                     f"median build {build:.1f} s, median floor {floor:.2f} s of pyreadstat reading every "
-                    f"file; goal ≤ 5x)"
+                    f"file; goal {goal_text('build', 'the floor')})"
                 )
                 figures["build_vs_floor"] = {
                     "build_seconds": build,
